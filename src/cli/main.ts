@@ -1,0 +1,42 @@
+// The `outrigger` command line: one subcommand per file in this folder.
+import { Command, CommanderError } from 'commander';
+import { iptablesCommand } from './iptables.js';
+import { versionCommand, packageVersion } from './version.js';
+import { UsageError } from './errors.js';
+
+export function buildProgram(): Command {
+  const program = new Command('outrigger')
+    .description("Istio's sidecar mode on Node.js: injection, transparent capture, proxy, control plane and a local mesh runtime")
+    .version(packageVersion(), '--version', 'print the version')
+    .showHelpAfterError('(add --help for usage)')
+    .exitOverride();
+  program.addCommand(versionCommand());
+  program.addCommand(iptablesCommand());
+  for (const sub of program.commands) sub.exitOverride().showHelpAfterError('(add --help for usage)');
+  return program;
+}
+
+/** Go's pflag accepts "-p=15001"; commander reads that as "=15001". */
+export function normaliseShortFlags(argv: string[]): string[] {
+  return argv.flatMap((arg) => (/^-[a-zA-Z]=/.test(arg) ? [arg.slice(0, 2), arg.slice(3)] : [arg]));
+}
+
+async function main(): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(normaliseShortFlags(process.argv.slice(2)), { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      process.exitCode = error.exitCode;
+      return;
+    }
+    if (error instanceof UsageError) {
+      process.stderr.write(`Error: ${error.message}\n`);
+      process.exitCode = error.exitCode;
+      return;
+    }
+    throw error;
+  }
+}
+
+await main();
