@@ -152,8 +152,13 @@ async function applyNft(config: CaptureConfig): Promise<CaptureOutcome> {
 
 async function cleanup(config: CaptureConfig, options: CaptureRunOptions, write: (text: string) => void): Promise<CaptureOutcome> {
   const cmds = await detectIptables();
+  // Rules in built-in chains are recognised by comparison with what a configuration
+  // generates. TPROXY's mangle rules (marks, CONNMARK) are unmistakably ours, so they
+  // are recognised even when --cleanup-only is run without -m TPROXY.
+  const tproxyRules = buildRuleSet({ ...config, interceptionMode: 'TPROXY' });
   // Both families, whatever --ipv6 says: rules of an earlier run may be in either.
   for (const family of families(config, cmds, true)) {
+    family.rules = [...family.rules, ...(family.name === 'IPv4' ? tproxyRules.v4 : tproxyRules.v6)];
     const saved = await run(family.save, []);
     if (saved.code !== 0) {
       log.debug(`${family.name}: ${family.save} unavailable, nothing to clean: ${saved.stderr.trim()}`);

@@ -133,8 +133,10 @@ function translateTarget(args: readonly string[], family: 4 | 6, whole: readonly
       return [`redirect to :${option('--to-ports')}`];
     case 'TPROXY': {
       const mark = (option('--tproxy-mark') ?? '').split('/')[0];
-      // tproxy ends the rule, so the mark is set first.
-      return [`meta mark set ${mark}`, `tproxy ${family === 6 ? 'ip6' : 'ip'} to :${option('--on-port')}`];
+      // iptables' TPROXY is a terminating target; nft's tproxy statement is not, so
+      // the verdict is explicit. Without it the packet would go on to the CONNMARK
+      // save rule and its replies would be routed back into lo.
+      return [`meta mark set ${mark}`, `tproxy ${family === 6 ? 'ip6' : 'ip'} to :${option('--on-port')}`, 'accept'];
     }
     case 'MARK':
       return [`meta mark set ${option('--set-mark')}`];
