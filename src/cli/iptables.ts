@@ -17,6 +17,7 @@ const runFlags = [
 
 export function iptablesCommand(): Command {
   const cmd = new Command('iptables')
+    .alias('istio-iptables')
     .description('Set up transparent traffic capture in the current network namespace, as istio-iptables does')
     .allowExcessArguments(false);
   for (const spec of captureFlags) {

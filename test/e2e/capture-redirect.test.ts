@@ -60,12 +60,12 @@ describe('outrigger iptables, REDIRECT, IPv4 and IPv6', { skip }, () => {
     assert.equal(t.oneShot(t.pod, ['connect', PEER_V6, '8081'], { uid: APP_UID })['reply'], 'peer-8081');
   });
 
-  test('an excluded CIDR is not captured; its neighbour is', () => {
+  test('an excluded CIDR is not captured; its neighbour is', async () => {
     // 10.250.0.3 is excluded; add it to the peer so something answers there.
     assert.equal(t.peer.run(['ip', 'addr', 'add', '10.250.0.3/24', 'dev', t.peer.run(['ls', '/sys/class/net']).stdout.split('\n').find((d) => d.startsWith('o'))!]).status, 0);
     assert.equal(t.oneShot(t.pod, ['connect', '10.250.0.3', '8080'], { uid: APP_UID })['reply'], 'peer-8080');
     assert.equal(t.oneShot(t.pod, ['connect', PEER_V4, '8080'], { uid: APP_UID })['reply'], 'outbound-proxy');
-    return outbound.next('accepted');
+    assert.equal((await outbound.next('accepted'))['originalDst'], `${PEER_V4}|8080`);
   });
 
   test('inbound connections to a captured port land on 15006 with the original destination (IPv4 and IPv6)', async () => {
@@ -96,6 +96,14 @@ describe('outrigger iptables, REDIRECT, IPv4 and IPv6', { skip }, () => {
 
   test('the proxy reaching the app from 127.0.0.6 passes through to the app', () => {
     assert.equal(t.oneShot(t.pod, ['connect', POD_V4, '9080', '--bind', '127.0.0.6'], { uid: PROXY_UID })['reply'], 'app-9080');
+  });
+
+  test('bad input exits non-zero and changes nothing', () => {
+    const saved = normaliseSave(t.pod.iptablesSave(4));
+    const bad = t.outrigger(['iptables', '-i', '*', '-b', '*', '-x', '10.0.0.0/99']);
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /invalid value "10\.0\.0\.0\/99" for --istio-service-exclude-cidr/);
+    assert.equal(normaliseSave(t.pod.iptablesSave(4)), saved);
   });
 
   test('a second identical run changes nothing', () => {
