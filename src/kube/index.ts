@@ -1,0 +1,8 @@
+// Kubernetes plumbing for the injector: kubectl-style multi-document YAML, strategic merge
+// patch over the Pod schema, JSON Patch for admission responses, resource quantities and
+// workload helpers. Pure functions over plain data; no API client here.
+export { parseYamlDocuments, stringifyYaml, joinYamlDocuments, stringifyYamlDocuments, documentLabel, YamlDocumentError } from './yaml-docs.js';
+export type { YamlDocument, ParseYamlOptions } from './yaml-docs.js';
+export { strategicMerge, StrategicMergeError } from './strategic-merge.js';
+export type { FieldPatchMeta, PatchSchema } from './strategic-merge.js';
+export { podSpecSchema, podTemplateSchema, podSchema, objectMetaSchema, prefixSchema } from './pod-schema.js';
