@@ -6,3 +6,5 @@ export type { YamlDocument, ParseYamlOptions } from './yaml-docs.js';
 export { strategicMerge, StrategicMergeError } from './strategic-merge.js';
 export type { FieldPatchMeta, PatchSchema } from './strategic-merge.js';
 export { podSpecSchema, podTemplateSchema, podSchema, objectMetaSchema, prefixSchema } from './pod-schema.js';
+export { createJsonPatch, applyJsonPatch, jsonPointer, escapePointerToken, JsonPatchError } from './json-patch.js';
+export type { JsonPatchOperation } from './json-patch.js';
