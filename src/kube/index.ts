@@ -8,3 +8,5 @@ export type { FieldPatchMeta, PatchSchema } from './strategic-merge.js';
 export { podSpecSchema, podTemplateSchema, podSchema, objectMetaSchema, prefixSchema } from './pod-schema.js';
 export { createJsonPatch, applyJsonPatch, jsonPointer, escapePointerToken, JsonPatchError } from './json-patch.js';
 export type { JsonPatchOperation } from './json-patch.js';
+export { parseQuantity, formatQuantity, canonicalQuantity, compareQuantities, canonicalResourceList, QuantityError } from './quantity.js';
+export type { Quantity, QuantityFormat } from './quantity.js';
