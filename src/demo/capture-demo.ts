@@ -7,11 +7,11 @@ import type { ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { stage } from '../stage/index.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const node = process.execPath;
 const outrigger = path.join(root, 'bin', 'outrigger');
-const demoDir = path.join(root, 'dist', 'demo');
 
 const POD = 'outrigger-demo-pod';
 const PEER = 'outrigger-demo-peer';
@@ -23,6 +23,10 @@ const PROXY_UID = 1337;
 const bold = (s: string) => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
 const step = (s: string) => process.stdout.write(`\n${bold(`== ${s}`)}\n`);
 const children: ChildProcess[] = [];
+// The app and the sidecar run as uids 1000 and 1337, which may not be able to read
+// this checkout: they run from a world-readable copy of what they need.
+const staged = stage(['dist/demo/echo-server.js', 'dist/demo/forwarder.js'], 'outrigger-demo-');
+const demoDir = staged.path('dist/demo');
 
 function sh(args: string[], quiet = false): string {
   const result = spawnSync(args[0]!, args.slice(1), { encoding: 'utf8' });
@@ -55,6 +59,8 @@ function teardown(): void {
   for (const child of children) child.kill('SIGKILL');
   for (const ns of [POD, PEER]) sh(['ip', 'netns', 'del', ns], true);
 }
+
+process.on('exit', () => staged.remove());
 
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) {

@@ -8,10 +8,22 @@ import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { stage } from '../../src/stage/index.js';
+import type { Stage } from '../../src/stage/index.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const outrigger = path.join(repoRoot, 'bin', 'outrigger');
-export const endpointScript = path.join(repoRoot, 'test', 'e2e', 'fixtures', 'endpoint.mjs');
+
+// Endpoints run as the app's and the proxy's uids, which may not be able to read
+// the checkout: they run from a world-readable copy, made once per test process.
+let staged: Stage | undefined;
+function endpointScript(): string {
+  if (!staged) {
+    staged = stage(['test/e2e/fixtures/endpoint.mjs'], 'ortest-stage-');
+    process.on('exit', () => staged?.remove());
+  }
+  return staged.path('test/e2e/fixtures/endpoint.mjs');
+}
 
 export const POD_V4 = '10.250.0.1';
 export const PEER_V4 = '10.250.0.2';
@@ -172,14 +184,14 @@ export function createTopology(): Topology {
     pod,
     peer,
     async start(ns, args, options = {}) {
-      const cmd = ns.command(['node', endpointScript, ...args], options);
+      const cmd = ns.command([process.execPath, endpointScript(), ...args], options);
       const endpoint = new Endpoint(spawn(cmd[0]!, cmd.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] }));
       endpoints.push(endpoint);
       await endpoint.next('ready');
       return endpoint;
     },
     oneShot(ns, args, options = {}) {
-      const result = ns.run(['node', endpointScript, ...args], options);
+      const result = ns.run([process.execPath, endpointScript(), ...args], options);
       const line = result.stdout.trim().split('\n').pop() ?? '';
       try {
         return JSON.parse(line) as Record<string, unknown>;

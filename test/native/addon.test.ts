@@ -73,9 +73,11 @@ test('IP_TRANSPARENT on IPv4 and dual-stack listeners (needs CAP_NET_ADMIN)', { 
 
 test('without CAP_NET_ADMIN the kernel refuses: the error carries EPERM', { skip: isRoot ? undefined : 'needs root to switch uid' }, async () => {
   const { spawnSync } = await import('node:child_process');
-  const { fileURLToPath, pathToFileURL } = await import('node:url');
-  const path = await import('node:path');
-  const nativeModule = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'native', 'index.js');
+  const { pathToFileURL } = await import('node:url');
+  const { stage } = await import('../../src/stage/index.js');
+  // uid 1000 may not be able to read the checkout: use a world-readable copy.
+  const staged = stage([]);
+  const nativeModule = staged.path('dist/native/index.js');
   const script = `
     const net = await import('node:net');
     const native = await import(${JSON.stringify(pathToFileURL(nativeModule).href)});
@@ -85,5 +87,6 @@ test('without CAP_NET_ADMIN the kernel refuses: the error carries EPERM', { skip
       server.close();
     });`;
   const result = spawnSync('setpriv', ['--reuid=1000', '--regid=1000', '--clear-groups', '--', process.execPath, '--input-type=module', '-e', script], { encoding: 'utf8' });
+  staged.remove();
   assert.match(result.stdout, /^EPERM setsockopt\(IP_TRANSPARENT\): Operation not permitted \(EPERM\)/, result.stderr);
 });
