@@ -10,3 +10,19 @@ export { createJsonPatch, applyJsonPatch, jsonPointer, escapePointerToken, JsonP
 export type { JsonPatchOperation } from './json-patch.js';
 export { parseQuantity, formatQuantity, canonicalQuantity, compareQuantities, canonicalResourceList, QuantityError } from './quantity.js';
 export type { Quantity, QuantityFormat } from './quantity.js';
+export {
+  podTemplateAccessor,
+  workloadKinds,
+  isList,
+  listItems,
+  withListItems,
+  objectRef,
+  nameOf,
+  namespaceOf,
+  labelsOf,
+  annotationsOf,
+  metadataProblems,
+  withAnnotations,
+  withLabels,
+} from './objects.js';
+export type { KubeObject, ObjectMeta, PodTemplate, PodTemplateAccessor } from './objects.js';
