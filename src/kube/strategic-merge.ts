@@ -114,7 +114,8 @@ function mergeMap(original: JsonMap | undefined, patch: JsonMap, path: string, s
   applyRetainKeys(result, patch, path);
   const ordered = applySetElementOrder(result, patch, path, schema);
   for (const [key, patchValue] of Object.entries(patch)) {
-    if (key === RETAIN_KEYS_DIRECTIVE || key.startsWith(SET_ELEMENT_ORDER_PREFIX) || ordered.has(key)) continue;
+    // `undefined` is how JavaScript spells "not given"; it never reaches JSON.
+    if (patchValue === undefined || key === RETAIN_KEYS_DIRECTIVE || key.startsWith(SET_ELEMENT_ORDER_PREFIX) || ordered.has(key)) continue;
     if (key.startsWith(DELETE_FROM_PRIMITIVE_LIST_PREFIX)) {
       deleteFromPrimitiveList(result, key.slice(DELETE_FROM_PRIMITIVE_LIST_PREFIX.length), patchValue, path);
       continue;

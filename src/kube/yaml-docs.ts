@@ -131,20 +131,37 @@ function isEmptyNull(node: unknown): boolean {
 }
 
 // Strings that a YAML 1.2 reader or Go's number parsing (which go-yaml uses) would turn into
-// numbers although YAML 1.1 would not; kubectl's encoder quotes these too.
+// numbers although the YAML 1.1 schema would not. (Not handled: the yaml package always
+// prints the string "<<" plain, as a merge key; no Kubernetes field can hold it usefully.)
 const ALSO_NOT_PLAIN = [/^[-+]?0[oO][0-7_]+$/, /^[-+]?0[bB][01_]+$/, /^[-+]?0[xX][0-9a-fA-F_]+$/];
+
+// go-yaml, which kubectl and istioctl print with, picks a string's style in two steps: a
+// string that would read back as another type (true, 1.0, null, a timestamp) is written
+// "double quoted"; any other string is written plain if YAML allows it, else 'single quoted'
+// (so the JSON in sidecar.istio.io/status reads '{"containers":…}'); multi-line strings
+// are literal blocks.
+function quoteLikeGoYaml(doc: Document): void {
+  const notStrings = [
+    ...doc.schema.tags.flatMap((tag) => {
+      const t = tag as { tag?: string; test?: RegExp };
+      return t.tag !== 'tag:yaml.org,2002:str' && t.test instanceof RegExp ? [t.test] : [];
+    }),
+    ...ALSO_NOT_PLAIN,
+  ];
+  visit(doc, {
+    Scalar(_key, node: Scalar) {
+      if (typeof node.value !== 'string' || node.value.includes('\n')) return;
+      const value = node.value;
+      if (notStrings.some((re) => re.test(value))) node.type = Scalar.QUOTE_DOUBLE;
+    },
+  });
+}
 
 /** Serializes one object as kubectl prints it: YAML 1.1 quoting, flush sequences, no folding. */
 export function stringifyYaml(value: unknown): string {
   const doc = new Document(value, { version: '1.1' });
-  visit(doc, {
-    Scalar(_key, node: Scalar) {
-      if (typeof node.value === 'string' && ALSO_NOT_PLAIN.some((re) => re.test(node.value as string))) {
-        node.type = Scalar.QUOTE_DOUBLE;
-      }
-    },
-  });
-  return doc.toString({ indentSeq: false, lineWidth: 0 });
+  quoteLikeGoYaml(doc);
+  return doc.toString({ indentSeq: false, lineWidth: 0, singleQuote: true, blockQuote: 'literal' });
 }
 
 /** Joins serialized documents into one stream, each ending with `---` as kube-inject prints. */

@@ -143,6 +143,12 @@ const specCases: Case[] = [
     expected: { hostAliases: [{ ip: '10.0.0.1', hostnames: ['b'] }, { ip: '10.0.0.2', hostnames: ['c'] }], imagePullSecrets: [{ name: 'r2' }, { name: 'r1' }] },
   },
   {
+    name: 'undefined in the patch is not a value',
+    original: { hostNetwork: true },
+    patch: { hostNetwork: undefined },
+    expected: { hostNetwork: true },
+  },
+  {
     name: 'type change takes the patch value',
     original: { nodeSelector: 'weird' },
     patch: { nodeSelector: { zone: 'a' } },

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { documentLabel, joinYamlDocuments, parseYamlDocuments, stringifyYaml, stringifyYamlDocuments, YamlDocumentError } from '../../src/kube/index.js';
 
 // Strings a YAML 1.1 reader (kubectl's go-yaml) would not read back as strings.
-const mustQuote = ['on', 'off', 'yes', 'no', 'y', 'n', 'Y', 'true', 'False', 'null', '~', '', '1.0', '0755', '1e3', '123', '0x1F', '0o17', '12:30', '.5'];
+const mustQuote = ['on', 'off', 'yes', 'no', 'y', 'n', 'Y', 'true', 'False', 'null', '~', '', '1.0', '0755', '1e3', '123', '0x1F', '0o17', '12:30', '.5', '2020-01-01'];
 
 for (const value of mustQuote) {
   test(`stringifyYaml quotes ${JSON.stringify(value)}`, () => {
@@ -19,6 +19,16 @@ const plainCases: [unknown, string][] = [
   [{ value: {} }, 'value: {}\n'],
   [{ value: [] }, 'value: []\n'],
   [{ value: 'line one\nline two\n' }, 'value: |\n  line one\n  line two\n'],
+  [{ value: 'no newline\nat end' }, 'value: |-\n  no newline\n  at end\n'],
+  // Strings that are strings but cannot be plain get single quotes, as go-yaml prints them.
+  [{ value: 'a: b' }, "value: 'a: b'\n"],
+  [{ value: ' padded' }, "value: ' padded'\n"],
+  [{ value: "it's" }, "value: it's\n"],
+  [
+    { 'sidecar.istio.io/status': '{"initContainers":["istio-init"],"containers":["istio-proxy"]}' },
+    'sidecar.istio.io/status: \'{"initContainers":["istio-init"],"containers":["istio-proxy"]}\'\n',
+  ],
+  [{ on: 'x' }, '"on": x\n'],
 ];
 
 for (const [input, expected] of plainCases) {
