@@ -5,14 +5,9 @@
 // value. That knowledge lives in Kubernetes' Go struct tags; here it is a table of paths
 // (see pod-schema.ts), so behaviour is data rather than branches.
 //
-// List order, as Kubernetes implements it (mergeSlice, then normalizeElementOrder):
-//   1. the merged list is split into "patch items" (whose key appears in the patch) and
-//      "server-only items" (only in the original);
-//   2. patch items are ordered as in the patch, server-only items as in the original;
-//   3. the two are interleaved: a server-only item goes before the next patch item only when
-//      both occur in the original and it came first there; otherwise the patch item goes first.
-// So items new to the list land before the original-only ones, in patch order; items present
-// on both sides keep their original relative position. With a template pod as the patch,
+// List order follows Kubernetes' rules (list-order.ts): items new to the list land before
+// the original-only ones, in patch order; items present on both sides keep their original
+// relative position. With a template pod as the patch,
 // a new `istio-proxy` ends up before the user's containers; with the user's pod as the patch
 // over a template, the user's containers come first.
 //
@@ -25,6 +20,8 @@
 //   - values new to the original are cleaned (nulls dropped, directives applied) rather than
 //     copied with their `null`s and `$patch` keys.
 // Inputs are never mutated: both are cloned first, then merged in place.
+import { indexIn, orderMerged, sameItem, sameValue } from './list-order.js';
+import type { JsonList } from './list-order.js';
 
 /** How one field is patched. Fields absent from a schema: maps merge, lists are replaced. */
 export interface FieldPatchMeta {
@@ -51,7 +48,6 @@ export class StrategicMergeError extends Error {
 }
 
 type JsonMap = Record<string, unknown>;
-type JsonList = unknown[];
 
 const PATCH_DIRECTIVE = '$patch';
 const RETAIN_KEYS_DIRECTIVE = '$retainKeys';
@@ -72,13 +68,6 @@ function itemPath(path: string): string {
 
 function describe(value: unknown): string {
   return JSON.stringify(value);
-}
-
-// Merge keys and primitive list items are compared as data, as Go's reflect.DeepEqual does.
-function sameValue(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  return JSON.stringify(a) === JSON.stringify(b);
 }
 
 /**
@@ -186,6 +175,8 @@ function applySetElementOrder(original: JsonMap, patch: JsonMap, path: string, s
     if (patchList !== undefined && patchList !== null && !Array.isArray(patchList)) {
       throw new StrategicMergeError(fieldPath, `${key} given with a patch value that is not a list`);
     }
+    // `field: null` deletes the list; the main loop does that and the order is moot.
+    if (patchList === null) continue;
     handled.add(field);
     const meta = schema[fieldPath];
     const mergeKey = meta?.mergeKey;
@@ -195,13 +186,7 @@ function applySetElementOrder(original: JsonMap, patch: JsonMap, path: string, s
     if (!Array.isArray(patchList)) merged = current as JsonList;
     else if (meta?.strategy === 'merge') merged = mergeList((current as JsonList | undefined) ?? [], patchList, fieldPath, mergeKey, schema);
     else merged = patchList;
-    const named = (item: unknown) => order.some((o) => sameItem(o, item, mergeKey));
-    original[field] = interleave(
-      sortByOrder(merged.filter(named), order, mergeKey),
-      sortByOrder(merged.filter((item) => !named(item)), (current as JsonList | undefined) ?? [], mergeKey),
-      (current as JsonList | undefined) ?? [],
-      mergeKey,
-    );
+    original[field] = orderMerged(merged, order, (current as JsonList | undefined) ?? [], mergeKey);
   }
   return handled;
 }
@@ -216,41 +201,6 @@ function checkAgreesWithOrder(patchList: JsonList, order: JsonList, mergeKey: st
       throw new StrategicMergeError(path, `the order of the patch list ${describe(patchList)} does not match ${SET_ELEMENT_ORDER_PREFIX} ${describe(order)}`);
     }
   }
-}
-
-function sameItem(a: unknown, b: unknown, mergeKey: string | undefined): boolean {
-  if (mergeKey === undefined) return sameValue(a, b);
-  return isMap(a) && isMap(b) && sameValue(a[mergeKey], b[mergeKey]);
-}
-
-function indexIn(list: JsonList, item: unknown, mergeKey: string | undefined): number {
-  return list.findIndex((candidate) => sameItem(candidate, item, mergeKey));
-}
-
-function sortByOrder(items: JsonList, order: JsonList, mergeKey: string | undefined): JsonList {
-  // Array.prototype.sort is stable, as Go's sort.SliceStable; unknown items (-1) sort first.
-  return [...items].sort((a, b) => indexIn(order, a, mergeKey) - indexIn(order, b, mergeKey));
-}
-
-// Kubernetes' mergeSortedSlice: each step takes the server-only item only if both candidates
-// are in the original and it came first there, otherwise the patch item.
-function interleave(patchItems: JsonList, serverOnly: JsonList, original: JsonList, mergeKey: string | undefined): JsonList {
-  const result: JsonList = [];
-  let i = 0;
-  let j = 0;
-  while (i < serverOnly.length || j < patchItems.length) {
-    if (j >= patchItems.length) {
-      result.push(serverOnly[i++]);
-    } else if (i >= serverOnly.length) {
-      result.push(patchItems[j++]);
-    } else {
-      const left = indexIn(original, serverOnly[i], mergeKey);
-      const right = indexIn(original, patchItems[j], mergeKey);
-      if (left >= 0 && right >= 0 && left < right) result.push(serverOnly[i++]);
-      else result.push(patchItems[j++]);
-    }
-  }
-  return result;
 }
 
 function mergeList(original: JsonList, patch: JsonList, path: string, mergeKey: string | undefined, schema: PatchSchema): JsonList {
@@ -278,13 +228,6 @@ function mergeList(original: JsonList, patch: JsonList, path: string, mergeKey: 
     }
   }
   return orderMerged(merged, items, base, mergeKey);
-}
-
-function orderMerged(merged: JsonList, patch: JsonList, original: JsonList, mergeKey: string | undefined): JsonList {
-  const inPatch = (item: unknown) => indexIn(patch, item, mergeKey) >= 0;
-  const patchItems = sortByOrder(merged.filter(inPatch), patch, mergeKey);
-  const serverOnly = sortByOrder(merged.filter((item) => !inPatch(item)), original, mergeKey);
-  return interleave(patchItems, serverOnly, original, mergeKey);
 }
 
 // List items carrying `$patch` act on the list: `delete` removes the original item with the

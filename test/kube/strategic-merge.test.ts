@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { podSchema, podSpecSchema, podTemplateSchema, strategicMerge, StrategicMergeError } from '../../src/kube/index.js';
+import { podSchema, podSpecSchema, podTemplateSchema, prefixSchema, strategicMerge, StrategicMergeError } from '../../src/kube/index.js';
 
 type Case = { name: string; original: unknown; patch: unknown; expected: unknown };
 
@@ -176,6 +176,18 @@ const metaCases: Case[] = [
     expected: { metadata: { finalizers: ['c', 'a'] } },
   },
   {
+    name: '$setElementOrder on a list of scalars, without a patch list',
+    original: { metadata: { finalizers: ['a', 'b', 'c'] } },
+    patch: { metadata: { '$setElementOrder/finalizers': ['c', 'a', 'b'] } },
+    expected: { metadata: { finalizers: ['c', 'a', 'b'] } },
+  },
+  {
+    name: '$setElementOrder beside a null list: the list is deleted',
+    original: { spec: { containers: [{ name: 'a' }] } },
+    patch: { spec: { '$setElementOrder/containers': [], containers: null } },
+    expected: { spec: {} },
+  },
+  {
     name: 'spec lists are merged under spec',
     original: { spec: { initContainers: [{ name: 'user-init' }] } },
     patch: { spec: { initContainers: [{ name: 'istio-init' }] } },
@@ -291,4 +303,16 @@ test('Istio-like: template overlaid by the user pod (user overrides the proxy im
   assert.deepEqual(merged.spec.containers[1]!.volumeMounts, [{ name: 'istio-envoy', mountPath: '/etc/istio/proxy' }]);
   assert.deepEqual(merged.spec.volumes.map((v) => v.name), ['tmp', 'istio-envoy']);
   assert.equal((merged.spec as { initContainers?: unknown[] }).initContainers?.length, 1);
+});
+
+test('prefixSchema places the pod template inside a Deployment', () => {
+  const deploymentSchema = prefixSchema('spec.template', podTemplateSchema);
+  const deployment = { kind: 'Deployment', spec: { replicas: 1, template: { spec: { containers: [{ name: 'app', env: [{ name: 'A', value: '1' }] }] } } } };
+  const patch = { spec: { template: { spec: { containers: [{ name: 'app', env: [{ name: 'B', value: '2' }] }] } } } };
+  assert.deepEqual(strategicMerge(deployment, patch, deploymentSchema), {
+    kind: 'Deployment',
+    spec: { replicas: 1, template: { spec: { containers: [{ name: 'app', env: [{ name: 'B', value: '2' }, { name: 'A', value: '1' }] }] } } },
+  });
+  // Without the schema the containers list would be replaced whole.
+  assert.deepEqual((strategicMerge(deployment, patch, {}) as typeof deployment).spec.template.spec.containers, patch.spec.template.spec.containers);
 });
