@@ -4,7 +4,8 @@
 // broken document cannot swallow its neighbours, and it decodes with go-yaml v2, a YAML 1.1
 // parser (`yes` is true, `0755` is 493) that leaves timestamps as strings and knows no
 // sexagesimal numbers. We do the same, and keep each document's position so that every
-// error can say "document 3 (line 41): …".
+// error can say "document 3 (line 41): …". One difference: a key given twice is an error
+// here, where go-yaml silently keeps the last value.
 //
 // Writing: kubectl's encoder quotes every string a YAML 1.1 reader would take for something
 // else ("on", "yes", "y", "1.0", "0755", "~", ""), prints sequences flush with their key and
@@ -96,6 +97,13 @@ export function parseYamlDocuments(stream: string, options: ParseYamlOptions = {
   const version = options.version ?? '1.1';
   const docs: YamlDocument[] = [];
   for (const chunk of splitChunks(stream)) {
+    // kubectl decodes a document that starts with `{` as JSON; JSON indented with tabs is
+    // valid JSON but not valid YAML, so try JSON first and fall back to YAML for its errors.
+    const json = /^\s*\{/.test(chunk.text) ? tryJson(chunk.text) : undefined;
+    if (json !== undefined) {
+      docs.push({ index: docs.length + 1, line: chunk.line, text: chunk.text, value: json.value });
+      continue;
+    }
     const lineCounter = new LineCounter();
     const doc = parseDocument(chunk.text, {
       version,
@@ -123,6 +131,14 @@ export function parseYamlDocuments(stream: string, options: ParseYamlOptions = {
     docs.push({ index, line: chunk.line, text: chunk.text, value });
   }
   return docs;
+}
+
+function tryJson(text: string): { value: unknown } | undefined {
+  try {
+    return { value: JSON.parse(text) };
+  } catch {
+    return undefined;
+  }
 }
 
 function isEmptyNull(node: unknown): boolean {

@@ -106,3 +106,45 @@ test('applyJsonPatch stops at the first failure and leaves the input alone', () 
 test('applyJsonPatch can replace the whole document', () => {
   assert.deepEqual(applyJsonPatch({ a: 1 }, [{ op: 'replace', path: '', value: { b: 2 } }]), { b: 2 });
 });
+
+// A small deterministic generator (no dependency, same sequence every run).
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state / 2 ** 32;
+  };
+}
+
+type Container = { name: string; image: string; env?: { name: string; value: string }[] };
+type Pod = { metadata: { name: string; annotations?: Record<string, string> }; spec: { containers: Container[] } };
+
+function mutate(pod: Pod, next: () => number): Pod {
+  const copy = structuredClone(pod);
+  const pick = <T>(items: T[]) => items[Math.floor(next() * items.length)]!;
+  for (let step = 0; step < 1 + Math.floor(next() * 4); step++) {
+    const containers = copy.spec.containers;
+    const action = pick(['insert', 'remove', 'image', 'env', 'annotation', 'unannotate']);
+    const at = Math.floor(next() * (containers.length + 1));
+    if (action === 'insert') containers.splice(at, 0, { name: `c${Math.floor(next() * 1000)}`, image: 'img' });
+    else if (action === 'remove' && containers.length > 0) containers.splice(at % containers.length, 1);
+    else if (action === 'image' && containers.length > 0) containers[at % containers.length]!.image = `img:${step}`;
+    else if (action === 'env' && containers.length > 0) {
+      const c = containers[at % containers.length]!;
+      c.env = [...(c.env ?? []), { name: `E${step}`, value: 'v/~' }];
+    } else if (action === 'annotation') copy.metadata.annotations = { ...copy.metadata.annotations, [`x.io/k~${step}`]: 'v' };
+    else if (action === 'unannotate') delete copy.metadata.annotations;
+  }
+  return copy;
+}
+
+test('createJsonPatch round-trips through applyJsonPatch on generated pod edits', () => {
+  const next = random(42);
+  let pod: Pod = { metadata: { name: 'p' }, spec: { containers: [{ name: 'app', image: 'app' }] } };
+  for (let i = 0; i < 300; i++) {
+    const modified = mutate(pod, next);
+    const patch = createJsonPatch(pod, modified);
+    assert.deepEqual(applyJsonPatch(pod, patch), modified, `iteration ${i}: ${JSON.stringify(patch)}`);
+    pod = modified;
+  }
+});

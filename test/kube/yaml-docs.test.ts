@@ -111,6 +111,21 @@ test('parseYamlDocuments handles CRLF and a marker carrying content', () => {
   );
 });
 
+test('parseYamlDocuments reads JSON documents, tab-indented ones too', () => {
+  const docs = parseYamlDocuments('{\n\t"kind": "Pod",\n\t"metadata": {"name": "p"}\n}\n---\nkind: Service\n');
+  assert.deepEqual(
+    docs.map((d) => [d.index, d.line, d.value]),
+    [
+      [1, 1, { kind: 'Pod', metadata: { name: 'p' } }],
+      [2, 6, { kind: 'Service' }],
+    ],
+  );
+});
+
+test('parseYamlDocuments: flow YAML that is not JSON still parses as YAML', () => {
+  assert.deepEqual(parseYamlDocuments('{kind: Pod, spec: {hostNetwork: yes}}\n')[0]!.value, { kind: 'Pod', spec: { hostNetwork: true } });
+});
+
 const errorCases: { name: string; input: string; index: number; line: number; message: RegExp }[] = [
   { name: 'unclosed flow sequence in the third document', input: 'a: 1\n---\nb: 2\n---\n\nkind: Pod\nx: [1, 2\n---\nc: 3\n', index: 3, line: 7, message: /^document 3 \(line 7\): .*column 9/ },
   { name: 'unterminated quote does not swallow the next document', input: 'a: "open\n---\nb: 2\n', index: 1, line: 1, message: /^document 1 \(line 1\): Missing closing "quote/ },
