@@ -62,7 +62,10 @@ function splitChunks(stream: string): Chunk[] {
   let current: string[] = [];
   let start = 1;
   lines.forEach((line, i) => {
-    if (DOCUMENT_MARKER.test(line)) {
+    if (DOCUMENT_MARKER.test(line) && isDirectivesOnly(current)) {
+      // `%YAML 1.1` and `%TAG` lines belong to the document this marker starts.
+      current.push(line);
+    } else if (DOCUMENT_MARKER.test(line)) {
       chunks.push({ text: current.join('\n'), line: start });
       // Content on the marker line (`--- !tag` or `--- value`) belongs to the next document.
       const rest = line.slice(3).trimStart();
@@ -74,6 +77,11 @@ function splitChunks(stream: string): Chunk[] {
   });
   chunks.push({ text: current.join('\n'), line: start });
   return chunks;
+}
+
+function isDirectivesOnly(lines: readonly string[]): boolean {
+  const meaningful = lines.filter((line) => line.trim() !== '' && !line.trimStart().startsWith('#'));
+  return meaningful.length > 0 && meaningful.every((line) => line.startsWith('%'));
 }
 
 // go-yaml v2 resolves neither timestamps (kept as strings "for backward compatibility") nor

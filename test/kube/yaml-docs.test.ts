@@ -111,6 +111,17 @@ test('parseYamlDocuments handles CRLF and a marker carrying content', () => {
   );
 });
 
+test('parseYamlDocuments keeps directives with their document', () => {
+  const docs = parseYamlDocuments('a: 1\n---\n%YAML 1.1\n---\nb: yes\n');
+  assert.deepEqual(
+    docs.map((d) => [d.index, d.line, d.value]),
+    [
+      [1, 1, { a: 1 }],
+      [2, 3, { b: true }],
+    ],
+  );
+});
+
 test('parseYamlDocuments reads JSON documents, tab-indented ones too', () => {
   const docs = parseYamlDocuments('{\n\t"kind": "Pod",\n\t"metadata": {"name": "p"}\n}\n---\nkind: Service\n');
   assert.deepEqual(
