@@ -10,7 +10,7 @@
 //     ("0.5" → "500m", "1.5Gi" → "1536Mi", "1024Mi" → "1Gi");
 //   - a binary quantity that is below 1024 in magnitude or not a whole number prints in
 //     decimal SI ("0.5Ki" → "512").
-// Not reproduced: the API server caps binary quantities at 2^63-1.
+//   - a binary quantity is capped at 2^63-1 in magnitude ("2048Ei" → "9223372036854775807").
 
 export type QuantityFormat = 'DecimalSI' | 'BinarySI' | 'DecimalExponent';
 
@@ -32,6 +32,7 @@ export class QuantityError extends Error {
 
 const NANO_EXPONENT = 9;
 const MAX_EXPONENT = 100;
+const MAX_BINARY_NANOS = (2n ** 63n - 1n) * 10n ** 9n;
 
 const decimalSuffixes: Readonly<Record<string, number>> = { n: -9, u: -6, m: -3, '': 0, k: 3, M: 6, G: 9, T: 12, P: 15, E: 18 };
 const binarySuffixes: Readonly<Record<string, number>> = { Ki: 10, Mi: 20, Gi: 30, Ti: 40, Pi: 50, Ei: 60 };
@@ -82,6 +83,7 @@ export function parseQuantity(input: string | number): Quantity {
   if (numerator % denominator !== 0n) nanos += 1n; // round up, away from zero
   if (sign === '-') nanos = -nanos;
 
+  if (format === 'BinarySI' && abs(nanos) > MAX_BINARY_NANOS) nanos = nanos < 0n ? -MAX_BINARY_NANOS : MAX_BINARY_NANOS;
   // A binary quantity with a fraction of a unit has no binary spelling.
   if (format === 'BinarySI' && nanos !== 0n && abs(nanos) < pow10(NANO_EXPONENT)) format = 'DecimalSI';
   return { nanos, format };
