@@ -9,7 +9,7 @@
 //   - the printed number has no fraction and the largest suffix that keeps it exact
 //     ("0.5" → "500m", "1.5Gi" → "1536Mi", "1024Mi" → "1Gi");
 //   - a binary quantity that is below 1024 in magnitude or not a whole number prints in
-//     decimal SI ("0.5Ki" → "512").
+//     decimal SI ("0.5Ki" → "512");
 //   - a binary quantity is capped at 2^63-1 in magnitude ("2048Ei" → "9223372036854775807").
 
 export type QuantityFormat = 'DecimalSI' | 'BinarySI' | 'DecimalExponent';
