@@ -170,7 +170,9 @@ export function slice(item: unknown, ...indexes: unknown[]): unknown {
 }
 
 function length(item: unknown): number {
-  if (item === null || item === undefined) throw new FuncError('len of nil pointer');
+  // Go panics inside reflect for a missing value and reports that panic.
+  if (item === undefined) throw new FuncError('reflect: call of reflect.Value.Type on zero Value');
+  if (item === null) throw new FuncError('len of nil pointer');
   const n = goLen(item);
   if (n === undefined) throw new FuncError(`len of type ${goTypeName(item)}`);
   return n;

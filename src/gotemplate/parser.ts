@@ -279,7 +279,8 @@ class Parser {
       }
     }
     this.vars.length = savedVars;
-    const node: BranchFields = { line: t.line, pipe, list, elseList, ...this.base(t.pos) };
+    // Go positions a branch at its pipeline, which is where its errors point.
+    const node: BranchFields = { line: t.line, pipe, list, elseList, ...this.base(pipe.pos) };
     return { ...node, kind: context };
   }
 
@@ -292,7 +293,7 @@ class Parser {
       this.backup();
       pipe = this.pipeline(context, 'rightDelim');
     }
-    return { kind: 'template', line: t.line, name, pipe, ...this.base(t.pos) };
+    return { kind: 'template', line: t.line, name, pipe, ...this.base(nameTok.pos) };
   }
 
   private blockControl(t: Token): TemplateNode {
@@ -309,7 +310,7 @@ class Parser {
     this.vars = savedVars;
     this.rangeDepth = savedDepth;
     addTree(this.trees, { name, root: list, source: this.source }, this);
-    return { kind: 'template', line: t.line, name, pipe, ...this.base(t.pos) };
+    return { kind: 'template', line: t.line, name, pipe, ...this.base(nameTok.pos) };
   }
 
   private parseTemplateName(t: Token, context: string): string {

@@ -289,6 +289,9 @@ function formatInt(n: bigint, verb: string, f: Flags, original: unknown): string
     case 'F':
     case 'g':
     case 'G':
+      // In Go a number from JSON/YAML is a float64, so `printf "%.2f" .Values.x` works for 1
+      // as well as for 1.5; an integral JS number must keep working the same way.
+      return formatFloatVerb(Number(n), verb, f);
     default:
       return badVerb(original, verb, f);
   }
@@ -346,8 +349,9 @@ function formatFloatVerb(x: number, verb: string, f: Flags): string {
     text = text.slice(1);
   }
   if (text === 'Inf' || text === 'NaN') {
-    if (text === 'NaN' && !f.plus && !f.space) sign = '';
-    else if (sign === '+' && !f.plus) sign = f.space ? ' ' : '';
+    // Go keeps the sign of +Inf; NaN gets one only when asked for.
+    if (text === 'NaN') sign = f.plus ? '+' : f.space ? ' ' : '';
+    else if (sign === '+' && f.space && !f.plus) sign = ' ';
     return pad(sign + text, { ...f, zero: false });
   }
   if (sign === '' && f.plus) sign = '+';

@@ -24,7 +24,7 @@ export function kindOf(v: unknown): Kind {
     case 'boolean':
       return 'bool';
     case 'number':
-      return Number.isInteger(v) ? 'int' : 'float';
+      return isGoInt(v as number) ? 'int' : 'float';
     case 'bigint':
       return 'int';
     case 'string':
@@ -35,6 +35,11 @@ export function kindOf(v: unknown): Kind {
   if (Array.isArray(v) || v instanceof Uint8Array) return 'slice';
   if (isMap(v)) return 'map';
   return 'struct';
+}
+
+/** Integral numbers within int64's range are Go ints; everything else is a float64. */
+export function isGoInt(n: number): boolean {
+  return Number.isInteger(n) && Math.abs(n) < 2 ** 63;
 }
 
 /** A plain object or a Map: something Go would see as a map. */
