@@ -83,10 +83,9 @@ function parseComparator(text: string, whole: string): Comparator {
   let patchDirty = false;
   let ver: string;
   if (isX(major)) {
+    // "*" is "0.0.0" marked dirty only: Masterminds' ~0.0.0 special case then accepts all.
     ver = `0.0.0${pre}`;
     dirty = true;
-    minorDirty = true;
-    patchDirty = true;
   } else if (minor === '' || isX(minor)) {
     ver = `${major}.0.0${pre}`;
     dirty = true;
