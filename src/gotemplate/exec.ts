@@ -65,16 +65,19 @@ export function execute(env: ExecEnv, name: string, tree: Tree, data: unknown): 
   try {
     state.walk(root, tree.root);
   } catch (e) {
+    if (e instanceof TemplateError) throw e;
     if (e instanceof RangeError && /call stack/i.test(e.message)) {
       throw new TemplateError(`template: ${name}: exceeded maximum template depth`, name, 0, 0, 'exec');
     }
-    throw e;
+    // A throwing getter or proxy in the data: report it where it happened, as Go reports panics.
+    state.errorf(e instanceof Error ? e.message : String(e));
   }
   return state.out.join('');
 }
 
 class State {
   readonly vars: Variable[] = [];
+  /** The node being evaluated: where an error is reported. */
   private node: Node | null = null;
 
   constructor(
@@ -270,7 +273,12 @@ class State {
     // No dynamic scoping: the called template sees only its own $.
     const inner = new State(this.env, t.name, this.out, this.depth + 1);
     inner.vars.push({ name: '$', val: newDot });
-    inner.walk(newDot, tree.root);
+    try {
+      inner.walk(newDot, tree.root);
+    } catch (e) {
+      if (e instanceof TemplateError || e instanceof RangeError) throw e;
+      inner.errorf(e instanceof Error ? e.message : String(e));
+    }
   }
 
   private printValue(node: Node, v: unknown): void {
@@ -380,7 +388,9 @@ class State {
       if (hasArgs) this.errorf(`${fieldName} is not a method but has arguments`);
       if (!r.found) {
         if (this.env.missingKey === 'error') this.errorf(`map has no entry for key ${JSON.stringify(fieldName)}`);
-        return unboxed(this.env.missingKey === 'zero' ? null : undefined);
+        // missingkey=zero gives the element type's zero: a nil interface{}, which is why
+        // `.a.b` then fails with "nil pointer evaluating interface {}.b" (Helm's behaviour).
+        return this.env.missingKey === 'zero' ? { v: null, boxed: true } : unboxed(undefined);
       }
       return { v: r.value, boxed: true };
     }

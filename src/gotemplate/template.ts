@@ -62,6 +62,15 @@ export class Template {
     return new Template(this.ns, name);
   }
 
+  /**
+   * Adds or replaces functions for later parses and executions (Go's Funcs). Templates
+   * already parsed keep working; a function they use may be swapped for another.
+   */
+  funcs(funcMap: FuncMap): Template {
+    for (const [name, fn] of Object.entries(funcMap)) this.ns.funcs.set(name, fn);
+    return this;
+  }
+
   /** The template of that name in this namespace, if one was defined. */
   lookup(name: string): Template | undefined {
     return this.ns.trees.has(name) ? new Template(this.ns, name) : undefined;

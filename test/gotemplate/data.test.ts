@@ -85,3 +85,22 @@ runErrorCases('field errors', [
 runErrorCases('missingkey=error', [
   { tmpl: '{{.nope}}', data: {}, err: 'template: t:1:2: executing "t" at <.nope>: map has no entry for key "nope"' },
 ], { missingKey: 'error' });
+
+runErrorCases('missingkey=zero (Helm)', [
+  { tmpl: '{{.a.b}}', data: {}, err: 'template: t:1:4: executing "t" at <.a.b>: nil pointer evaluating interface {}.b' },
+], { missingKey: 'zero' });
+
+test('missingkey=zero still prints <no value> for a missing key', () => {
+  assert.equal(render('{{.a}}', {}, { missingKey: 'zero' }), '<no value>');
+});
+
+test('a throwing getter in the data becomes a positioned template error', () => {
+  const obj = new (class Holder {
+    get bad(): string {
+      throw new Error('getter failed');
+    }
+  })();
+  assert.throws(() => render('x\n{{.o.bad}}', { o: obj }), {
+    message: 'template: t:2:4: executing "t" at <.o.bad>: getter failed',
+  });
+});

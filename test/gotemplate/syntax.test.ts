@@ -13,6 +13,8 @@ runCases('text and actions', [
   { tmpl: 'x{{/* a comment */}}y', want: 'xy' },
   { tmpl: 'x{{/* multi\nline\ncomment */}}y', want: 'xy' },
   { tmpl: '{ {not an action} }', want: '{ {not an action} }' },
+  { name: 'delimiters inside strings are text', tmpl: '{{"}}"}}{{`{{`}}', want: '}}{{' },
+  { name: 'line breaks between operands', tmpl: '{{print\n  1\n  2}}', want: '1 2' },
 ]);
 
 runCases('trim markers', [
