@@ -1,6 +1,7 @@
 // The `outrigger` command line: one subcommand per file in this folder.
 import { Command, CommanderError } from 'commander';
 import { iptablesCommand } from './iptables.js';
+import { kubeInjectCommand } from './kube-inject.js';
 import { versionCommand, packageVersion } from './version.js';
 import { UsageError } from './errors.js';
 
@@ -12,6 +13,7 @@ export function buildProgram(): Command {
     .exitOverride();
   program.addCommand(versionCommand());
   program.addCommand(iptablesCommand());
+  program.addCommand(kubeInjectCommand());
   for (const sub of program.commands) sub.exitOverride().showHelpAfterError('(add --help for usage)');
   return program;
 }

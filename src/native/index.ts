@@ -2,9 +2,9 @@
 // API for. Everything else in Outrigger reaches the addon through this module.
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import type net from 'node:net';
+import { packageRoot } from '../paths.js';
 
 export interface SocketAddress {
   family: 'IPv4' | 'IPv6';
@@ -25,9 +25,6 @@ export interface NativeError extends Error {
   code: string;
 }
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-// src/native and dist/native are both two levels below the package root.
-const packageRoot = path.resolve(here, '..', '..');
 export const addonPath = path.join(packageRoot, 'native', 'build', 'Release', 'outrigger_native.node');
 
 let binding: NativeBinding | undefined;

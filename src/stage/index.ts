@@ -5,12 +5,12 @@
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageRoot } from '../paths.js';
 
-export const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export { packageRoot };
 
 /** Files every staged program needs: ESM needs package.json's "type", the addon its binary. */
-export const stageBase = ['package.json', 'dist/native/index.js', 'native/build/Release/outrigger_native.node'];
+export const stageBase = ['package.json', 'dist/paths.js', 'dist/native/index.js', 'native/build/Release/outrigger_native.node'];
 
 export interface Stage {
   dir: string;
