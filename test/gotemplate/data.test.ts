@@ -104,3 +104,12 @@ test('a throwing getter in the data becomes a positioned template error', () => 
     message: 'template: t:2:4: executing "t" at <.o.bad>: getter failed',
   });
 });
+
+runErrorCases('errors inside called templates', [
+  {
+    name: 'location is in the parsed text, the name is the executing template',
+    tmpl: '{{define "inner"}}{{.a.b}}{{end}}{{template "inner" .}}',
+    data: { a: null },
+    err: 'template: t:1:22: executing "inner" at <.a.b>: nil pointer evaluating interface {}.b',
+  },
+]);
