@@ -450,7 +450,7 @@ class State {
     }
 
     const argv: unknown[] = argNodes.map((arg, i) => this.evalArg(dot, paramType(i), arg));
-    if (final !== MISSING) argv.push(this.validateType(final, paramType(argNodes.length), false));
+    if (final !== MISSING) argv.push(this.validateType(final, paramType(argNodes.length)));
     let result: unknown;
     try {
       result = fn.apply(self, argv);
@@ -470,20 +470,20 @@ class State {
     this.at(n);
     switch (n.kind) {
       case 'dot':
-        return this.validateType(dot, typ, false);
+        return this.validateType(dot, typ);
       case 'nil':
         if (canBeNil(typ)) return null;
         this.errorf(`cannot assign nil to ${goParamTypeName(typ!)}`);
       case 'field':
-        return this.validateType(this.evalFieldNode(dot, n, [n], MISSING), typ, false);
+        return this.validateType(this.evalFieldNode(dot, n, [n], MISSING), typ);
       case 'variable':
-        return this.validateType(this.evalVariableNode(dot, n, [], MISSING), typ, false);
+        return this.validateType(this.evalVariableNode(dot, n, [], MISSING), typ);
       case 'pipe':
-        return this.validateType(unboxed(this.evalPipeline(dot, n)), typ, false);
+        return this.validateType(unboxed(this.evalPipeline(dot, n)), typ);
       case 'identifier':
-        return this.validateType(this.evalFunction(dot, n, n, [n], MISSING), typ, false);
+        return this.validateType(this.evalFunction(dot, n, n, [n], MISSING), typ);
       case 'chain':
-        return this.validateType(this.evalChainNode(dot, n, [], MISSING), typ, false);
+        return this.validateType(this.evalChainNode(dot, n, [], MISSING), typ);
     }
     // Literals: Go checks them against the parameter type with its own wording.
     const literal = n.kind === 'number' ? n.value : n.kind === 'string' ? n.text : n.value;
@@ -509,7 +509,8 @@ class State {
     }
   }
 
-  private validateType(val: Val, typ: GoParam | undefined, _literal: boolean): unknown {
+  /** Go's validateType: converts a value for a parameter, or fails with Go's wording. */
+  private validateType(val: Val, typ: GoParam | undefined): unknown {
     const v = val.v;
     if (typ === undefined || typ === 'value') return v;
     if (v === undefined) {

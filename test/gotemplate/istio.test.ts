@@ -50,7 +50,7 @@ const template = `initContainers:
   {{- end }}
   {{- end }}
   securityContext:
-    {{- toYaml .SecurityContext | nindent 4 }}
+{{ toYaml .SecurityContext | indent 4 }}
 {{- end }}
 `;
 

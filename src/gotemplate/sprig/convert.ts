@@ -104,21 +104,17 @@ export function requireList(v: unknown, what: string): unknown[] {
   throw new FuncError(`${what} ${reflectKind(v)}`);
 }
 
-export function requireDict(v: unknown, fn: string): Record<string, unknown> {
+/** A dict argument sprig type-asserts; the message is Go's failed type assertion. */
+export function requireDict(v: unknown): Record<string, unknown> {
   if (isMap(v) && !(v instanceof Map)) return v;
-  throw new FuncError(`interface conversion: interface {} is ${v == null ? 'nil' : kindGoType(v)}, not map[string]interface {}`);
-  function kindGoType(x: unknown): string {
-    void fn;
-    return reflectKind(x) === 'slice' ? '[]interface {}' : reflectKind(x) === 'map' ? 'map[interface {}]interface {}' : reflectKind(x);
-  }
+  const got = v === null || v === undefined ? 'nil' : reflectKind(v) === 'slice' ? '[]interface {}' : reflectKind(v);
+  throw new FuncError(`interface conversion: interface {} is ${got}, not map[string]interface {}`);
 }
 
 /** reflect.DeepEqual over plain data. */
 export function deepEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
-  if (a === undefined || b === undefined) return (a ?? null) === (b ?? null) && a === b;
-  if (typeof a !== typeof b || a === null || b === null) return false;
-  if (typeof a !== 'object') return Number.isNaN(a) && Number.isNaN(b) ? false : false;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
   if (Array.isArray(a)) {
     if (!Array.isArray(b) || a.length !== b.length) return false;
     return a.every((x, i) => deepEqual(x, b[i]));

@@ -42,7 +42,7 @@ function mergeInto(dst: Dict, src: Dict, overwrite: boolean): void {
 
 function dig(...ps: unknown[]): unknown {
   if (ps.length < 3) throw new FuncError('dig needs at least three arguments');
-  let cur = requireDict(ps[ps.length - 1], 'dig');
+  let cur = requireDict(ps[ps.length - 1]);
   const def = ps[ps.length - 2];
   const keys = ps.slice(0, -2).map((k) => {
     if (typeof k !== 'string') throw new FuncError(`interface conversion: interface {} is ${typeof k}, not string`);
@@ -53,7 +53,7 @@ function dig(...ps: unknown[]): unknown {
     if (!Object.prototype.hasOwnProperty.call(cur, k) || cur[k] === undefined) return def;
     const step = cur[k];
     if (i === keys.length - 1) return step;
-    cur = requireDict(step, 'dig');
+    cur = requireDict(step);
   }
   return def;
 }
@@ -74,7 +74,7 @@ export const dictFuncs: FuncMap = {
   }),
   hasKey: goFunc(['map', 'string'], (d: Dict | null, key: string) => !!d && Object.prototype.hasOwnProperty.call(d, key) && d[key] !== undefined),
   // Go's map order is random; insertion order is as good and stable. Pipe to sortAlpha for order.
-  keys: goFunc([], (...dicts: unknown[]) => dicts.flatMap((d) => (d ? Object.keys(requireDict(d, 'keys')) : [])), 'map'),
+  keys: goFunc([], (...dicts: unknown[]) => dicts.flatMap((d) => (d ? Object.keys(requireDict(d)) : [])), 'map'),
   values: goFunc(['map'], (d: Dict | null) => (d ? Object.values(d).filter((v) => v !== undefined) : [])),
   pick: goFunc(
     ['map'],

@@ -2,8 +2,7 @@
 // {{ .name | trimSuffix "-" | upper }}.
 import { createHash } from 'node:crypto';
 import { goFunc, type FuncMap } from '../funcs.js';
-import { quoteGo } from '../printf.js';
-import { sprint } from '../printf.js';
+import { quoteGo, sprint } from '../printf.js';
 import { strslice, strval } from './convert.js';
 
 const isGoSpace = (c: string): boolean => /^[\t\n\v\f\r \u0085\u00A0\p{Zs}\u2028\u2029]$/u.test(c);
