@@ -66,7 +66,7 @@ export function execute(env: ExecEnv, name: string, tree: Tree, data: unknown): 
     state.walk(root, tree.root);
   } catch (e) {
     if (e instanceof TemplateError) throw e;
-    if (e instanceof RangeError && /call stack/i.test(e.message)) {
+    if (isStackOverflow(e)) {
       throw new TemplateError(`template: ${name}: exceeded maximum template depth`, name, 0, 0, 'exec');
     }
     // A throwing getter or proxy in the data: report it where it happened, as Go reports panics.
@@ -74,6 +74,8 @@ export function execute(env: ExecEnv, name: string, tree: Tree, data: unknown): 
   }
   return state.out.join('');
 }
+
+const isStackOverflow = (e: unknown): boolean => e instanceof RangeError && /call stack/i.test(e.message);
 
 class State {
   readonly vars: Variable[] = [];
@@ -276,7 +278,7 @@ class State {
     try {
       inner.walk(newDot, tree.root);
     } catch (e) {
-      if (e instanceof TemplateError || e instanceof RangeError) throw e;
+      if (e instanceof TemplateError || isStackOverflow(e)) throw e;
       inner.errorf(e instanceof Error ? e.message : String(e));
     }
   }

@@ -28,8 +28,8 @@ function mergeInto(dst: Dict, src: Dict, overwrite: boolean): void {
     const has = Object.prototype.hasOwnProperty.call(dst, key) && dst[key] !== undefined;
     const d = dst[key];
     if (s === null) {
+      // mergo skips a nil source value unless overwriting.
       if (overwrite) dst[key] = null;
-      else if (!has) continue;
       continue;
     }
     if (isPlainObject(s) && isPlainObject(d)) {
