@@ -3,7 +3,7 @@
 // both an empty pod and the user's pod, keep the user's overrides of injected
 // containers, then post-process as Istio does.
 import { parse as parseYaml } from 'yaml';
-import { podSchema, strategicMerge } from '../kube/index.js';
+import { canonicalPodTemplate, podSchema, strategicMerge } from '../kube/index.js';
 import { TemplateError } from '../gotemplate/index.js';
 import { validateAnnotations } from './annotations.js';
 import { Annotation, DefaultProxyGID, DefaultProxyUID, Env, InitContainerName, ProxyContainerName } from './constants.js';
@@ -77,7 +77,9 @@ function reinsertOverrides(pod: Pod, overrides: Overrides): Pod {
   return { metadata: pod.metadata, spec };
 }
 
-function render(params: InjectionParameters, pod: Pod, proxyConfig: JsonObject): { merged: Pod; template: Pod } {
+function render(params: InjectionParameters, userPod: Pod, proxyConfig: JsonObject): { merged: Pod; template: Pod } {
+  // Templates see the pod in Go's field order, as Istio's do (structToJSON output depends on it).
+  const pod = canonicalPodTemplate(userPod) as Pod;
   const data = templateData({
     kind: params.kind,
     apiVersion: params.apiVersion,
@@ -219,6 +221,6 @@ export function injectPod(params: InjectionParameters): InjectedPod {
   const hold = proxyConfig['holdApplicationUntilProxyStarts'] === true || valueAt(params.values, 'global.proxy.holdApplicationUntilProxyStarts') === true;
   spec = reorderContainers(alignInitOwner(spec), hold);
   if (containersOf(spec, 'initContainers').length === 0) delete spec['initContainers'];
-  pod = { metadata: { ...pod.metadata, annotations: podAnnotations }, spec };
-  return pod;
+  // Go's field order, so that the result does not depend on the order fields were merged in.
+  return canonicalPodTemplate({ metadata: { ...pod.metadata, annotations: podAnnotations }, spec });
 }

@@ -9,6 +9,7 @@ export { podSpecSchema, podTemplateSchema, podSchema, objectMetaSchema, prefixSc
 export { createJsonPatch, applyJsonPatch, jsonPointer, escapePointerToken, JsonPatchError } from './json-patch.js';
 export type { JsonPatchOperation } from './json-patch.js';
 export { parseQuantity, formatQuantity, canonicalQuantity, compareQuantities, canonicalResourceList, QuantityError } from './quantity.js';
+export { canonicalOrder, canonicalPodTemplate } from './canonical-order.js';
 export type { Quantity, QuantityFormat } from './quantity.js';
 export {
   podTemplateAccessor,
