@@ -72,7 +72,9 @@ export function loadSettings(files: { injectConfig?: string; meshConfig?: string
   const configText = files.injectConfig ? configMapKey(read(files.injectConfig, '--injectConfigFile'), 'config') : read(defaultInjectConfigPath, 'the default injection config');
   const config = wrap('--injectConfigFile', () => parseInjectorConfig(configText, env));
   const meshConfig = files.meshConfig ? wrap('--meshConfigFile', () => applyMeshConfig(configMapKey(read(files.meshConfig!, '--meshConfigFile'), 'mesh'))) : defaultMeshConfig();
-  const values = files.values ? wrap('--valuesFile', () => applyValues(configMapKey(read(files.values!, '--valuesFile'), 'values'))) : defaultValues();
+  let values = files.values ? wrap('--valuesFile', () => applyValues(configMapKey(read(files.values!, '--valuesFile'), 'values'))) : defaultValues();
+  // istioctl reads the revision's own ConfigMap, whose values name the revision.
+  if (revision !== '' && !values['revision']) values = { ...values, revision };
   return { config, meshConfig, values, revision, nativeSidecars: nativeSidecarsFromEnv(env), env };
 }
 
