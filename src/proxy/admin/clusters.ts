@@ -1,0 +1,65 @@
+// Envoy's /clusters: text lines "cluster::host::stat::value" and the
+// envoy.admin.v3.Clusters JSON (?format=json).
+import type { Cluster } from '../upstream/cluster.js';
+import type { Host } from '../upstream/host.js';
+
+function healthFlags(host: Host): string {
+  return host.healthy ? 'healthy' : `/eds_${host.health.toLowerCase()}`;
+}
+
+export function renderClustersText(clusters: readonly Cluster[]): string {
+  let out = '';
+  for (const c of clusters) {
+    const n = c.name;
+    out += `${n}::observability_name::${c.statName}\n`;
+    out += `${n}::default_priority::max_connections::1024\n${n}::default_priority::max_pending_requests::1024\n`;
+    out += `${n}::default_priority::max_requests::1024\n${n}::default_priority::max_retries::3\n`;
+    out += `${n}::high_priority::max_connections::1024\n${n}::high_priority::max_pending_requests::1024\n`;
+    out += `${n}::high_priority::max_requests::1024\n${n}::high_priority::max_retries::3\n`;
+    out += `${n}::added_via_api::${c.addedViaApi}\n`;
+    for (const h of c.hosts()) {
+      const p = `${n}::${h.key}`;
+      out += `${p}::cx_active::${h.cxActive}\n${p}::cx_connect_fail::${h.cxConnectFail}\n${p}::cx_total::${h.cxTotal}\n`;
+      out += `${p}::rq_active::${h.activeRequests}\n${p}::rq_error::${h.rqError}\n${p}::rq_success::${h.rqTotal - h.rqError}\n`;
+      out += `${p}::rq_timeout::0\n${p}::rq_total::${h.rqTotal}\n`;
+      out += `${p}::hostname::${h.hostname}\n${p}::health_flags::${healthFlags(h)}\n${p}::weight::${h.weight}\n`;
+      out += `${p}::region::${h.locality.region ?? ''}\n${p}::zone::${h.locality.zone ?? ''}\n${p}::sub_zone::${h.locality.sub_zone ?? ''}\n`;
+      out += `${p}::canary::false\n${p}::priority::${h.priority}\n${p}::success_rate::-1\n${p}::local_origin_success_rate::-1\n`;
+    }
+  }
+  return out;
+}
+
+export function renderClustersJson(clusters: readonly Cluster[]): object {
+  return {
+    cluster_statuses: clusters.map((c) => ({
+      name: c.name,
+      observability_name: c.statName,
+      added_via_api: c.addedViaApi,
+      host_statuses: c.hosts().map((h) => ({
+        address: { socket_address: { address: h.address, port_value: h.port } },
+        stats: [
+          { name: 'cx_connect_fail', value: String(h.cxConnectFail) },
+          { name: 'cx_total', value: String(h.cxTotal) },
+          { name: 'rq_error', value: String(h.rqError) },
+          { name: 'rq_success', value: String(h.rqTotal - h.rqError) },
+          { name: 'rq_timeout', value: '0' },
+          { name: 'rq_total', value: String(h.rqTotal) },
+          { type: 'GAUGE', name: 'cx_active', value: String(h.cxActive) },
+          { type: 'GAUGE', name: 'rq_active', value: String(h.activeRequests) },
+        ],
+        health_status: { eds_health_status: h.health === 'UNKNOWN' ? 'HEALTHY' : h.health },
+        weight: h.weight,
+        ...(h.hostname ? { hostname: h.hostname } : {}),
+        locality: h.locality,
+        ...(h.priority ? { priority: h.priority } : {}),
+      })),
+      circuit_breakers: {
+        thresholds: [
+          { max_connections: 1024, max_pending_requests: 1024, max_requests: 1024, max_retries: 3 },
+          { priority: 'HIGH', max_connections: 1024, max_pending_requests: 1024, max_requests: 1024, max_retries: 3 },
+        ],
+      },
+    })),
+  };
+}

@@ -1,0 +1,23 @@
+// `outrigger proxy -c BOOTSTRAP`: Envoy's command line for the flags we honour.
+import { Command, InvalidArgumentError } from 'commander';
+import { runProxy } from './server.js';
+
+function positiveInteger(flag: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${flag} must be a non-negative integer, got "${value}"`);
+    return n;
+  };
+}
+
+export function proxyCommand(): Command {
+  return new Command('proxy')
+    .description('run the sidecar data plane from an Envoy v3 bootstrap (YAML or JSON)')
+    .requiredOption('-c, --config-path <file>', 'Envoy v3 bootstrap file')
+    .option('--concurrency <n>', 'worker threads (reported; one event loop for now)', positiveInteger('--concurrency'))
+    .option('--drain-time-s <seconds>', 'how long SIGTERM waits for open connections', positiveInteger('--drain-time-s'), 600)
+    .option('-l, --log-level <level>', 'trace, debug, info, warning, error, critical or off', 'info')
+    .action(async (opts: { configPath: string; concurrency?: number; drainTimeS: number; logLevel: string }) => {
+      await runProxy({ configPath: opts.configPath, concurrency: opts.concurrency, drainTimeS: opts.drainTimeS, logLevel: opts.logLevel });
+    });
+}

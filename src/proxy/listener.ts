@@ -1,0 +1,99 @@
+// The runtime listener, built once from a decoded Listener: its address, its
+// listener filters, and its filter chains with their network filters already
+// constructed. Nothing here reads config again on the data path.
+import net from 'node:net';
+import { ConfigError } from './config/errors.js';
+import { durationMs } from './config/duration.js';
+import type { FilterChain, Listener as ListenerConfig } from './config/types.js';
+import { checkDistinctMatches, compileChainMatch, selectFilterChain } from './filter-chain-match.js';
+import type { CompiledChainMatch } from './filter-chain-match.js';
+import type { DownstreamConnection } from './downstream.js';
+import { listenerFilterFactory } from './listener-filters/index.js';
+import type { ListenerFilter } from './listener-filters/index.js';
+import { networkFilterFactory } from './network-filters/index.js';
+import type { FactoryContext, NetworkFilter } from './network-filters/index.js';
+import { ListenerStats, listenerStatName } from './listener-stats.js';
+
+/** Envoy's default listener_filters_timeout. */
+export const DEFAULT_LISTENER_FILTERS_TIMEOUT_MS = 15_000;
+
+export interface FilterChainRuntime {
+  name: string;
+  filters: readonly (() => NetworkFilter)[];
+}
+
+export class ListenerRuntime {
+  readonly name: string;
+  readonly address: string;
+  /** The configured port; 0 asks the kernel for one (see boundPort). */
+  readonly port: number;
+  boundPort = 0;
+  readonly bindToPort: boolean;
+  readonly ipv6Only: boolean;
+  readonly useOriginalDst: boolean;
+  readonly transparent: boolean;
+  readonly backlog: number | undefined;
+  readonly listenerFilters: readonly (() => ListenerFilter)[];
+  readonly listenerFiltersTimeoutMs: number;
+  readonly continueOnListenerFiltersTimeout: boolean;
+  readonly chainMatches: readonly CompiledChainMatch[];
+  readonly chains: readonly FilterChainRuntime[];
+  readonly defaultChain: FilterChainRuntime | undefined;
+  readonly stats: ListenerStats;
+  readonly lastUpdated = new Date();
+
+  constructor(readonly config: ListenerConfig, context: FactoryContext, path: string, readonly addedViaApi = false) {
+    this.name = config.name;
+    const socket = config.address?.socket_address;
+    if (!socket) throw new ConfigError('address.socket_address is required', path);
+    if (!net.isIP(socket.address)) throw new ConfigError(`"${socket.address}" is not an IP address`, `${path}.address.socket_address.address`);
+    this.address = socket.address;
+    this.port = socket.port_value ?? 0;
+    this.bindToPort = config.bind_to_port ?? true;
+    // Envoy binds "::" to IPv6 only unless ipv4_compat asks for dual stack.
+    this.ipv6Only = net.isIPv6(socket.address) && !socket.ipv4_compat;
+    this.useOriginalDst = config.use_original_dst ?? false;
+    this.transparent = config.transparent ?? false;
+    this.backlog = config.tcp_backlog_size;
+    this.listenerFilters = (config.listener_filters ?? []).map((f, i) =>
+      listenerFilterFactory(f.name, f.typed_config, `${path}.listener_filters[${i}]("${f.name}")`),
+    );
+    this.listenerFiltersTimeoutMs = durationMs(config.listener_filters_timeout, DEFAULT_LISTENER_FILTERS_TIMEOUT_MS);
+    this.continueOnListenerFiltersTimeout = config.continue_on_listener_filters_timeout ?? false;
+    const chains = config.filter_chains ?? [];
+    checkDistinctMatches(chains.map((c) => c.filter_chain_match), path);
+    this.chainMatches = chains.map((c, i) => compileChainMatch(c.filter_chain_match, `${path}.filter_chains[${i}].filter_chain_match`));
+    this.chains = chains.map((c, i) => buildChain(c, context, `${path}.filter_chains[${i}]`));
+    this.defaultChain = config.default_filter_chain ? buildChain(config.default_filter_chain, context, `${path}.default_filter_chain`) : undefined;
+    if (this.chains.length === 0 && !this.defaultChain) throw new ConfigError('a listener needs filter_chains or a default_filter_chain', path);
+    this.stats = new ListenerStats(context.stats, config.stat_prefix || listenerStatName(this.address, this.port));
+  }
+
+  /** The chain for a connection whose listener filters have run. */
+  selectChain(connection: DownstreamConnection): FilterChainRuntime | undefined {
+    const index = selectFilterChain(this.chainMatches, {
+      destinationIp: connection.localAddress.address,
+      destinationPort: connection.localAddress.port,
+      sourceIp: connection.remoteAddress.address,
+      sourcePort: connection.remoteAddress.port,
+      directSourceIp: connection.remoteAddress.address,
+      serverName: connection.serverName,
+      transportProtocol: connection.transportProtocol,
+      applicationProtocols: connection.applicationProtocols,
+    });
+    return index >= 0 ? this.chains[index] : this.defaultChain;
+  }
+}
+
+function buildChain(chain: FilterChain, context: FactoryContext, path: string): FilterChainRuntime {
+  const filters = chain.filters ?? [];
+  if (filters.length === 0) throw new ConfigError('a filter chain needs at least one network filter', `${path}.filters`);
+  const made = filters.map((f, i) => {
+    const where = `${path}.filters[${i}]("${f.name}")`;
+    const factory = networkFilterFactory(f.name, f.typed_config, where);
+    if (factory.terminal && i !== filters.length - 1) throw new ConfigError(`"${f.name}" is a terminal filter and must be the last in the chain`, where);
+    if (!factory.terminal && i === filters.length - 1) throw new ConfigError(`the last filter must be a terminal filter such as envoy.filters.network.tcp_proxy, not "${f.name}"`, where);
+    return factory.create(f.typed_config, context, where);
+  });
+  return { name: chain.name ?? '', filters: made };
+}

@@ -1,0 +1,187 @@
+// envoy.filters.network.tcp_proxy: forwards a downstream connection's bytes to
+// one upstream host, both ways, with backpressure and half-close. The cluster
+// is fixed or drawn from weighted_clusters per connection; a failed connect is
+// retried on another host up to max_connect_attempts.
+import type net from 'node:net';
+import { ConfigError } from '../config/errors.js';
+import { durationMs } from '../config/duration.js';
+import type { JsonObject } from '../config/proto-json.js';
+import { typeUrls } from '../config/protos.js';
+import type { TcpProxyConfig } from '../config/types.js';
+import type { DownstreamConnection } from '../downstream.js';
+import type { Host } from '../upstream/host.js';
+import { connectUpstream } from '../upstream/connect.js';
+import type { UpstreamConnection } from '../upstream/connect.js';
+import type { ClusterStats } from '../upstream/cluster-stats.js';
+import { registerNetworkFilter } from './network-filter.js';
+import type { FactoryContext, NetworkFilter } from './network-filter.js';
+import { TcpProxyStats } from './tcp-proxy-stats.js';
+import { pickWeighted } from './weighted-choice.js';
+
+/** Envoy's default tcp_proxy idle_timeout: one hour. */
+export const DEFAULT_IDLE_TIMEOUT_MS = 3_600_000;
+
+interface TcpProxyRuntime {
+  clusters: readonly { name: string; weight: number }[];
+  idleTimeoutMs: number;
+  maxConnectAttempts: number;
+  stats: TcpProxyStats;
+  context: FactoryContext;
+}
+
+function build(typedConfig: JsonObject | undefined, context: FactoryContext, path: string): TcpProxyRuntime {
+  const config = typedConfig as unknown as TcpProxyConfig | undefined;
+  if (!config) throw new ConfigError('typed_config is required', path);
+  const clusters = config.cluster !== undefined
+    ? [{ name: config.cluster, weight: 1 }]
+    : (config.weighted_clusters?.clusters ?? []).map((c) => ({ name: c.name, weight: c.weight ?? 0 }));
+  if (config.weighted_clusters && clusters.reduce((sum, c) => sum + c.weight, 0) === 0) {
+    throw new ConfigError('weighted_clusters need a positive total weight', `${path}.typed_config.weighted_clusters`);
+  }
+  return {
+    clusters,
+    idleTimeoutMs: durationMs(config.idle_timeout, DEFAULT_IDLE_TIMEOUT_MS),
+    maxConnectAttempts: config.max_connect_attempts ?? 1,
+    stats: new TcpProxyStats(context.stats, config.stat_prefix),
+    context,
+  };
+}
+
+class TcpProxyFilter implements NetworkFilter {
+  constructor(private readonly runtime: TcpProxyRuntime) {}
+
+  onNewConnection(connection: DownstreamConnection): 'stop' {
+    this.runtime.stats.downstream_cx_total.inc();
+    void this.connect(connection);
+    return 'stop';
+  }
+
+  private async connect(connection: DownstreamConnection): Promise<void> {
+    const { runtime } = this;
+    const downstream = connection.socket;
+    const choice = runtime.clusters.length === 1 ? runtime.clusters[0] : pickWeighted(runtime.clusters, runtime.context.random());
+    const cluster = choice ? runtime.context.clusterManager.get(choice.name) : undefined;
+    if (!cluster) {
+      runtime.stats.downstream_cx_no_route.inc();
+      downstream.destroy();
+      return;
+    }
+    // A peer that resets while we connect must not leave an unhandled 'error'.
+    let downstreamGone = false;
+    const onEarlyClose = () => (downstreamGone = true);
+    downstream.once('close', onEarlyClose);
+    downstream.on('error', () => undefined);
+    const tried = new Set<Host>();
+    let upstream: UpstreamConnection | undefined;
+    for (let attempt = 0; attempt < runtime.maxConnectAttempts && !upstream && !downstreamGone; attempt++) {
+      const host = cluster.chooseHost({ downstreamLocalAddress: connection.localAddress, excludedHosts: tried });
+      if (!host) break;
+      tried.add(host);
+      try {
+        upstream = await connectUpstream(cluster, host);
+      } catch {
+        // Counted by connectUpstream; try the next host.
+      }
+    }
+    downstream.removeListener('close', onEarlyClose);
+    if (!upstream) {
+      if (tried.size > 0 && !downstreamGone) cluster.stats.upstream_cx_connect_attempts_exceeded.inc();
+      downstream.destroy();
+      return;
+    }
+    if (downstreamGone) {
+      upstream.socket.destroy();
+      upstream.release('local');
+      return;
+    }
+    splice(connection, upstream, runtime, cluster.stats);
+  }
+}
+
+/** Joins the two sockets: bytes both ways with backpressure, FIN passed on, a reset ends both. */
+function splice(connection: DownstreamConnection, upstream: UpstreamConnection, runtime: TcpProxyRuntime, clusterStats: ClusterStats): void {
+  const downstream = connection.socket;
+  const up = upstream.socket;
+  const stats = runtime.stats;
+  let closedBy: 'local' | 'remote' = 'remote';
+
+  const finish = (error?: NodeJS.ErrnoException) => {
+    // A reset on one side becomes a reset on the other, so the peer sees the failure rather than a clean FIN.
+    const reset = error?.code === 'ECONNRESET' || error?.code === 'EPIPE';
+    for (const s of [downstream, up]) {
+      if (s.destroyed) continue;
+      if (reset) s.resetAndDestroy();
+      else s.destroy();
+    }
+  };
+
+  const initial = connection.takePeeked();
+  if (initial.length > 0) {
+    stats.downstream_cx_rx_bytes_total.inc(initial.length);
+    clusterStats.upstream_cx_tx_bytes_total.inc(initial.length);
+    up.write(initial);
+  }
+
+  pump(downstream, up, (n) => {
+    stats.downstream_cx_rx_bytes_total.inc(n);
+    clusterStats.upstream_cx_tx_bytes_total.inc(n);
+  }, stats);
+  pump(up, downstream, (n) => {
+    clusterStats.upstream_cx_rx_bytes_total.inc(n);
+    stats.downstream_cx_tx_bytes_total.inc(n);
+  }, stats);
+
+  if (connection.readEnded) up.end();
+  else downstream.on('end', () => up.end());
+  up.on('end', () => downstream.end());
+
+  downstream.on('error', (e: NodeJS.ErrnoException) => finish(e));
+  up.on('error', (e: NodeJS.ErrnoException) => finish(e));
+  downstream.on('close', () => {
+    closedBy = 'local';
+    if (!up.destroyed && (up.writableEnded || up.readableEnded)) return;
+    finish();
+  });
+  up.on('close', () => {
+    upstream.release(closedBy);
+    if (!downstream.destroyed && (downstream.writableEnded || downstream.readableEnded)) return;
+    finish();
+  });
+
+  // The upstream socket sees every byte in either direction (reads one way, writes the other),
+  // so its inactivity timer is the connection's idle timer.
+  if (runtime.idleTimeoutMs > 0) {
+    up.setTimeout(runtime.idleTimeoutMs, () => {
+      stats.idle_timeout.inc();
+      closedBy = 'local';
+      finish();
+    });
+  }
+  downstream.resume();
+}
+
+function pump(from: net.Socket, to: net.Socket, count: (n: number) => void, stats: TcpProxyStats): void {
+  from.on('data', (chunk: Buffer) => {
+    count(chunk.length);
+    if (!to.write(chunk)) {
+      from.pause();
+      stats.downstream_flow_control_paused_reading_total.inc();
+    }
+  });
+  to.on('drain', () => {
+    from.resume();
+    stats.downstream_flow_control_resumed_reading_total.inc();
+  });
+}
+
+registerNetworkFilter({
+  names: ['envoy.filters.network.tcp_proxy', 'envoy.tcp_proxy'],
+  typeUrl: typeUrls.tcpProxy,
+  factory: {
+    terminal: true,
+    create(typedConfig, context, path) {
+      const runtime = build(typedConfig, context, path);
+      return () => new TcpProxyFilter(runtime);
+    },
+  },
+});

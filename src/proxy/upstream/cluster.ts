@@ -1,0 +1,136 @@
+// The runtime cluster: built once from a decoded Cluster, it owns its hosts,
+// its load balancer and its stats. Discovery types (STATIC, STRICT_DNS,
+// ORIGINAL_DST, EDS) are registered by Envoy's enum names, one file each.
+import net from 'node:net';
+import { ConfigError } from '../config/errors.js';
+import { durationMs } from '../config/duration.js';
+import type { Cluster as ClusterConfig, ClusterLoadAssignment, DiscoveryType } from '../config/types.js';
+import { loadBalancerFactory } from '../load-balancers/index.js';
+import type { LoadBalancer, Random } from '../load-balancers/index.js';
+import type { StatsStore } from '../stats.js';
+import { ClusterStats } from './cluster-stats.js';
+import { Host } from './host.js';
+import { selectableHosts } from './host-selection.js';
+
+/** Envoy's default connect_timeout. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
+
+/** What a cluster may use to pick a host for one connection or request. */
+export interface LoadBalancerContext {
+  /** The downstream's original destination (ORIGINAL_DST uses it as the host). */
+  downstreamLocalAddress?: { address: string; port: number };
+  /** Hosts already tried (retries prefer others). */
+  excludedHosts?: ReadonlySet<Host>;
+}
+
+export interface ClusterContext {
+  stats: StatsStore;
+  random: Random;
+}
+
+export abstract class Cluster {
+  readonly name: string;
+  readonly statName: string;
+  readonly stats: ClusterStats;
+  readonly connectTimeoutMs: number;
+  /** upstream_bind_config.source_address: e.g. 127.0.0.6 for Istio's inbound passthrough. */
+  readonly sourceAddress: { address: string; port: number } | undefined;
+  protected readonly lb: LoadBalancer | undefined;
+  protected hostList: readonly Host[] = [];
+  readonly addedViaApi: boolean;
+
+  constructor(readonly config: ClusterConfig, context: ClusterContext, path: string, addedViaApi = false) {
+    this.name = config.name;
+    this.statName = config.alt_stat_name || config.name;
+    this.stats = new ClusterStats(context.stats, this.statName);
+    this.connectTimeoutMs = durationMs(config.connect_timeout, DEFAULT_CONNECT_TIMEOUT_MS);
+    this.addedViaApi = addedViaApi;
+    const source = config.upstream_bind_config?.source_address;
+    if (source) {
+      if (!net.isIP(source.address)) throw new ConfigError(`"${source.address}" is not an IP address`, `${path}.upstream_bind_config.source_address.address`);
+      this.sourceAddress = { address: source.address, port: source.port_value ?? 0 };
+    }
+    this.lb = this.createLoadBalancer(config, context, path);
+  }
+
+  protected createLoadBalancer(config: ClusterConfig, context: ClusterContext, path: string): LoadBalancer | undefined {
+    const policy = config.lb_policy ?? 'ROUND_ROBIN';
+    if (policy === 'CLUSTER_PROVIDED') throw new ConfigError(`lb_policy CLUSTER_PROVIDED is only valid for ORIGINAL_DST clusters`, `${path}.lb_policy`);
+    const factory = loadBalancerFactory(policy);
+    if (!factory) throw new ConfigError(`lb_policy ${policy} is not supported by the outrigger proxy`, `${path}.lb_policy`);
+    return factory({ random: context.random, choiceCount: config.least_request_lb_config?.choice_count });
+  }
+
+  /** Resolves when the cluster has its first host set (Envoy's cluster warming). */
+  initialize(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  hosts(): readonly Host[] {
+    return this.hostList;
+  }
+
+  protected setHosts(hosts: readonly Host[]): void {
+    this.hostList = hosts;
+    this.stats.membership_total.set(hosts.length);
+    this.stats.membership_healthy.set(hosts.filter((h) => h.healthy).length);
+    this.stats.membership_change.inc();
+  }
+
+  /** The host for one upstream connection, or undefined when there is none (upstream_cx_none_healthy). */
+  chooseHost(context: LoadBalancerContext): Host | undefined {
+    const selection = selectableHosts(this.hostList);
+    let hosts = selection.hosts;
+    if (context.excludedHosts && context.excludedHosts.size > 0 && hosts.length > 1) {
+      const others = hosts.filter((h) => !context.excludedHosts!.has(h));
+      if (others.length > 0) hosts = others;
+    }
+    if (hosts.length === 0 || !this.lb) {
+      this.stats.upstream_cx_none_healthy.inc();
+      return undefined;
+    }
+    if (selection.panic) this.stats.lb_healthy_panic.inc();
+    return this.lb.choose(hosts);
+  }
+
+  /** New endpoints from EDS (or any source of ClusterLoadAssignment). */
+  updateLoadAssignment(_assignment: ClusterLoadAssignment): void {
+    throw new ConfigError(`cluster "${this.name}" of type ${this.config.type ?? 'STATIC'} does not take endpoint updates`);
+  }
+
+  close(): void {}
+}
+
+export type ClusterFactory = (config: ClusterConfig, context: ClusterContext, path: string, addedViaApi: boolean) => Cluster;
+
+const registry = new Map<DiscoveryType, ClusterFactory>();
+
+export function registerClusterType(type: DiscoveryType, factory: ClusterFactory): void {
+  registry.set(type, factory);
+}
+
+export function createCluster(config: ClusterConfig, context: ClusterContext, path: string, addedViaApi = false): Cluster {
+  const type = config.type ?? 'STATIC';
+  const factory = registry.get(type);
+  if (!factory) throw new ConfigError(`cluster type ${type} is not supported by the outrigger proxy`, `${path}.type`);
+  return factory(config, context, path, addedViaApi);
+}
+
+/** Hosts from a ClusterLoadAssignment; `requireIp` for STATIC and EDS, where Envoy does not resolve names. */
+export function hostsFromAssignment(assignment: ClusterLoadAssignment | undefined, path: string, requireIp: boolean): Host[] {
+  const hosts: Host[] = [];
+  (assignment?.endpoints ?? []).forEach((locality, i) => {
+    (locality.lb_endpoints ?? []).forEach((lbEndpoint, j) => {
+      const where = `${path}.endpoints[${i}].lb_endpoints[${j}].endpoint.address.socket_address`;
+      const socket = lbEndpoint.endpoint?.address?.socket_address;
+      if (!socket) throw new ConfigError('a socket_address is required', where);
+      if (requireIp && !net.isIP(socket.address)) throw new ConfigError(`"${socket.address}" is not an IP address (only STRICT_DNS clusters resolve names)`, `${where}.address`);
+      if (!socket.port_value) throw new ConfigError('port_value is required', `${where}.port_value`);
+      hosts.push(
+        new Host(socket.address, socket.port_value, lbEndpoint.load_balancing_weight ?? 1, lbEndpoint.health_status ?? 'UNKNOWN',
+          locality.priority ?? 0, lbEndpoint.endpoint?.hostname ?? '', locality.locality ?? {}),
+      );
+    });
+  });
+  return hosts;
+}
