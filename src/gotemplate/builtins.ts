@@ -140,8 +140,8 @@ export function index(item: unknown, ...indexes: unknown[]): unknown {
           throw new FuncError(`value has type ${goTypeName(ix)}; should be string`);
         }
         const r = mapLookup(cur as Record<string, unknown>, ix);
-        // An absent key yields the element type's zero value: a nil interface{}.
-        cur = r.found ? r.value : null;
+        // An absent key yields the element type's zero value: a nil interface{}, unless the map declares another.
+        cur = r.found ? r.value : (r.value ?? null);
         break;
       }
       default:

@@ -390,6 +390,7 @@ class State {
       if (hasArgs) this.errorf(`${fieldName} is not a method but has arguments`);
       if (!r.found) {
         if (this.env.missingKey === 'error') this.errorf(`map has no entry for key ${JSON.stringify(fieldName)}`);
+        if (r.value !== undefined) return { v: r.value, boxed: true };
         // missingkey=zero gives the element type's zero: a nil interface{}, which is why
         // `.a.b` then fails with "nil pointer evaluating interface {}.b" (Helm's behaviour).
         return this.env.missingKey === 'zero' ? { v: null, boxed: true } : unboxed(undefined);

@@ -8,6 +8,6 @@ export { goFunc } from './funcs.js';
 export type { FuncMap, TemplateFunc, GoParam, GoSignature } from './funcs.js';
 export { sprint, sprintf, sprintln, formatValue } from './printf.js';
 export { builtinFuncs } from './builtins.js';
-export { isTrue, goTypeName } from './values.js';
+export { isTrue, goTypeName, GO_NIL, GO_MAP_ZERO } from './values.js';
 export { sprigFuncs } from './sprig/index.js';
 export type { MissingKey } from './exec.js';

@@ -98,15 +98,23 @@ function compareKeys(a: unknown, b: unknown): number {
   return sa < sb ? -1 : sa > sb ? 1 : 0;
 }
 
-/** Looks a key up in a map; absent (or undefined) entries are Go's "no entry". */
+/**
+ * Marks a map whose element type has a zero value other than nil, as Go's
+ * map[string]string does: a missing key then reads as that value ("" for labels).
+ * Set it as a non-enumerable property: `Object.defineProperty(m, GO_MAP_ZERO, { value: '' })`.
+ */
+export const GO_MAP_ZERO: unique symbol = Symbol.for('go.map.zero');
+
+/** Looks a key up in a map; absent (or undefined) entries are Go's "no entry", valued at the map's zero if it declares one. */
 export function mapLookup(m: Record<string, unknown> | Map<unknown, unknown>, key: unknown): { found: boolean; value: unknown } {
+  const zero = (m as { [GO_MAP_ZERO]?: unknown })[GO_MAP_ZERO];
   if (m instanceof Map) {
     const value = m.get(key);
-    return { found: value !== undefined, value };
+    return value !== undefined ? { found: true, value } : { found: false, value: zero };
   }
-  if (typeof key !== 'string' || !Object.prototype.hasOwnProperty.call(m, key)) return { found: false, value: undefined };
+  if (typeof key !== 'string' || !Object.prototype.hasOwnProperty.call(m, key)) return { found: false, value: zero };
   const value = m[key];
-  return { found: value !== undefined, value };
+  return value !== undefined ? { found: true, value } : { found: false, value: zero };
 }
 
 export function mapSize(m: Record<string, unknown> | Map<unknown, unknown>): number {
@@ -133,10 +141,19 @@ export function isTrue(v: unknown): boolean {
       return (v as ArrayLike<unknown>).length > 0;
     case 'map':
       return mapSize(v as Record<string, unknown>) > 0;
+    case 'struct':
+      // A typed nil pointer (e.g. an unset proto wrapper whose getters still answer) is false.
+      return (v as Record<symbol, unknown>)[GO_NIL] !== true;
     default:
       return true;
   }
 }
+
+/**
+ * Marks an object as Go's typed nil pointer: its methods can be called (Go's
+ * nil-safe getters) but if/with/and/or/not treat it as nil.
+ */
+export const GO_NIL: unique symbol = Symbol.for('go.nil');
 
 /** Length as Go's len counts it: strings in UTF-8 bytes. */
 export function goLen(v: unknown): number | undefined {

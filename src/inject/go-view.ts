@@ -5,6 +5,7 @@
 // (see src/gotemplate/values.ts) whose fields map Go names onto JSON keys, whose map-typed
 // fields are plain maps, whose proto enums print their names and whose well-known
 // wrapper fields answer GetValue even when unset, as Go's nil-safe proto getters do.
+import { GO_MAP_ZERO, GO_NIL } from '../gotemplate/index.js';
 
 /** The JSON behind a view (or the value itself when it is not a view). */
 export const RAW = Symbol('go-view-raw');
@@ -22,6 +23,8 @@ export function jsonName(goName: string): string {
 export interface ViewSchema {
   /** JSON keys whose values are Go maps: returned as plain objects, keys exact. */
   maps: ReadonlySet<string>;
+  /** Those of the maps that are map[string]string: a missing key reads as "". */
+  stringMaps?: ReadonlySet<string>;
   /** JSON keys holding lists: unset, they read as empty lists, as Go's nil slices do. */
   lists?: ReadonlySet<string>;
   /** JSON keys holding proto enums, with the name of their zero value: they print by name and have String(). */
@@ -66,8 +69,6 @@ export class ProtoWrapper {
  * An unset wrapper field: Go holds a nil pointer, whose getter still answers the zero
  * value. It is false to if/with/and/or, like the nil it stands for.
  */
-export const GO_NIL: unique symbol = Symbol.for('go.nil') as never;
-
 export class NilProtoWrapper {
   readonly [GO_NIL] = true;
   constructor(private readonly zero: unknown) {}
@@ -107,10 +108,13 @@ function wrap(value: unknown, key: string, schema: ViewSchema, typeName: string)
   }
   if (schema.wrappers?.has(key)) return value === undefined || value === null ? new NilProtoWrapper(schema.wrappers.get(key)) : new ProtoWrapper(value);
   // Go's nil maps and slices read as empty: index, len and range work on them.
-  if (value === undefined && schema.maps.has(key)) return {};
+  if (schema.maps.has(key) && (value === undefined || (value !== null && typeof value === 'object'))) {
+    const map = { ...((value ?? {}) as object) };
+    if (schema.stringMaps?.has(key)) Object.defineProperty(map, GO_MAP_ZERO, { value: '' });
+    return map;
+  }
   if (value === undefined && schema.lists?.has(key)) return [];
   if (value === undefined) return undefined;
-  if (schema.maps.has(key)) return value;
   if (Array.isArray(value)) return value.map((item) => wrap(item, `${key}[]`, schema, typeName));
   if (value !== null && typeof value === 'object') return goView(value as Record<string, unknown>, schema, typeNameFor(key));
   return value;
@@ -164,12 +168,14 @@ export function goView(json: Record<string, unknown>, schema: ViewSchema, typeNa
 /** Map-typed fields of the Kubernetes objects a template reads. */
 export const kubeSchema: ViewSchema = {
   maps: new Set(['labels', 'annotations', 'nodeSelector', 'limits', 'requests', 'matchLabels', 'data', 'binaryData', 'overhead', 'capacity', 'allocatable', 'volumeAttributes', 'parameters']),
+  stringMaps: new Set(['labels', 'annotations', 'nodeSelector', 'matchLabels', 'data', 'volumeAttributes', 'parameters']),
   lists: new Set(['containers', 'initContainers', 'ephemeralContainers', 'volumes', 'imagePullSecrets', 'ports', 'env', 'envFrom', 'volumeMounts', 'volumeDevices', 'args', 'command', 'tolerations', 'hostAliases', 'readinessGates', 'topologySpreadConstraints', 'finalizers', 'ownerReferences', 'resourceClaims', 'schedulingGates']),
 };
 
 /** MeshConfig and ProxyConfig as protos. */
 export const meshSchema: ViewSchema = {
   maps: new Set(['proxyMetadata', 'runtimeValues', 'meshNetworks', 'headers']),
+  stringMaps: new Set(['proxyMetadata', 'runtimeValues']),
   lists: new Set(['extraStatTags', 'trustDomainAliases', 'defaultServiceExportTo', 'extensionProviders', 'discoverySelectors', 'serviceSettings', 'certificates', 'caCertificates']),
   enums: new Map<string, string | undefined>([
     ['interceptionMode', 'REDIRECT'],

@@ -53,3 +53,22 @@ test('plain functions receive undefined for no value and null for nil', () => {
 test('builtins are listed for callers that want to wrap them', () => {
   assert.deepEqual(Object.keys(builtinFuncs).sort(), ['and', 'call', 'eq', 'ge', 'gt', 'html', 'index', 'js', 'le', 'len', 'lt', 'ne', 'not', 'or', 'print', 'printf', 'println', 'slice', 'urlquery']);
 });
+
+test('a typed nil pointer (GO_NIL) is false to if/and/or/not, and its methods still answer', async () => {
+  const { Template, GO_NIL } = await import('../../src/gotemplate/index.js');
+  class NilWrapper {
+    readonly [GO_NIL] = true;
+    GetValue(): boolean {
+      return false;
+    }
+  }
+  const t = Template.parse('t', '{{ if .W }}set{{ else }}unset{{ end }} {{ .W.GetValue }} {{ not .W }} {{ or .W "fallback" }}');
+  assert.equal(t.execute({ W: new NilWrapper() }), 'unset false true fallback');
+});
+
+test("a map declaring GO_MAP_ZERO reads missing keys as that zero (Go's map[string]string)", async () => {
+  const { Template, GO_MAP_ZERO } = await import('../../src/gotemplate/index.js');
+  const labels = Object.defineProperty({ app: 'web' }, GO_MAP_ZERO, { value: '' });
+  const t = Template.parse('t', '[{{ index .L "app" }}][{{ index .L "x" }}][{{ .L.x }}][{{ index .M "x" }}] {{ len .L }}');
+  assert.equal(t.execute({ L: labels, M: {} }), '[web][][][<no value>] 1');
+});
