@@ -1,0 +1,192 @@
+// VirtualService HTTP routes as Envoy routes: matches, destinations (weighted),
+// timeouts, retries, rewrites, redirects, header changes, mirrors.
+import type { ProxyContext } from './context.js';
+import { outboundClusterName, TypeUrl } from './names.js';
+import { hashPolicy, policyForPort } from './traffic-policy.js';
+
+type Obj = Record<string, any>;
+
+/** Istio's default retry policy for outbound HTTP routes. */
+export function defaultRetryPolicy(): Obj {
+  return {
+    retryOn: 'connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes',
+    numRetries: 2,
+    retryHostPredicate: [{ name: 'envoy.retry_host_predicates.previous_hosts', typedConfig: { '@type': TypeUrl.PreviousHostsPredicate } }],
+    hostSelectionRetryMaxAttempts: '5',
+    retriableStatusCodes: [503],
+  };
+}
+
+function stringMatch(match: Obj, ignoreCase = false): Obj | undefined {
+  if (match['exact'] !== undefined) return { exact: String(match['exact']), ...(ignoreCase ? { ignoreCase: true } : {}) };
+  if (match['prefix'] !== undefined) return { prefix: String(match['prefix']), ...(ignoreCase ? { ignoreCase: true } : {}) };
+  if (match['regex'] !== undefined) return { safeRegex: { regex: String(match['regex']) } };
+  return undefined;
+}
+
+/** One Istio HTTPMatchRequest → an Envoy RouteMatch. */
+export function routeMatch(match: Obj | undefined): Obj {
+  const out: Obj = {};
+  const uri = match?.['uri'] as Obj | undefined;
+  const ignoreCase = match?.['ignoreUriCase'] === true;
+  if (uri?.['exact'] !== undefined) out['path'] = String(uri['exact']);
+  else if (uri?.['prefix'] !== undefined) out['prefix'] = String(uri['prefix']);
+  else if (uri?.['regex'] !== undefined) out['safeRegex'] = { regex: String(uri['regex']) };
+  else out['prefix'] = '/';
+  if (ignoreCase && !out['safeRegex']) out['caseSensitive'] = false;
+  const headers: Obj[] = [];
+  for (const [name, value] of Object.entries((match?.['headers'] as Obj | undefined) ?? {})) {
+    const m = stringMatch(value as Obj);
+    headers.push(m ? { name, stringMatch: m } : { name, presentMatch: true });
+  }
+  for (const [name, value] of Object.entries((match?.['withoutHeaders'] as Obj | undefined) ?? {})) {
+    const m = stringMatch(value as Obj);
+    headers.push({ name, ...(m ? { stringMatch: m } : { presentMatch: true }), invertMatch: true });
+  }
+  const method = match?.['method'] as Obj | undefined;
+  if (method) headers.push({ name: ':method', stringMatch: stringMatch(method) });
+  const authority = match?.['authority'] as Obj | undefined;
+  if (authority) headers.push({ name: ':authority', stringMatch: stringMatch(authority) });
+  const scheme = match?.['scheme'] as Obj | undefined;
+  if (scheme) headers.push({ name: ':scheme', stringMatch: stringMatch(scheme) });
+  if (headers.length > 0) out['headers'] = headers;
+  const query: Obj[] = [];
+  for (const [name, value] of Object.entries((match?.['queryParams'] as Obj | undefined) ?? {})) {
+    const m = stringMatch(value as Obj);
+    query.push(m ? { name, stringMatch: m } : { name, presentMatch: true });
+  }
+  if (query.length > 0) out['queryParameters'] = query;
+  return out;
+}
+
+function headerOperations(headers: Obj | undefined, prefix: 'request' | 'response'): Obj {
+  const ops = headers?.[prefix] as Obj | undefined;
+  if (!ops) return {};
+  const out: Obj = {};
+  const add = [
+    ...Object.entries((ops['set'] as Obj | undefined) ?? {}).map(([key, value]) => ({ header: { key, value: String(value) }, appendAction: 'OVERWRITE_IF_EXISTS_OR_ADD' })),
+    ...Object.entries((ops['add'] as Obj | undefined) ?? {}).map(([key, value]) => ({ header: { key, value: String(value) }, appendAction: 'APPEND_IF_EXISTS_OR_ADD' })),
+  ];
+  if (add.length > 0) out[`${prefix}HeadersToAdd`] = add;
+  if (Array.isArray(ops['remove']) && ops['remove'].length > 0) out[`${prefix}HeadersToRemove`] = ops['remove'];
+  return out;
+}
+
+/** Istio's retry settings → Envoy's RetryPolicy; attempts: 0 turns retries off. */
+export function retryPolicy(retries: Obj | undefined): Obj | undefined {
+  if (!retries) return defaultRetryPolicy();
+  const attempts = Number(retries['attempts'] ?? 2);
+  if (attempts <= 0) return undefined;
+  const policy = defaultRetryPolicy();
+  policy['numRetries'] = attempts;
+  if (retries['perTryTimeout']) policy['perTryTimeout'] = String(retries['perTryTimeout']);
+  if (retries['retryOn']) {
+    // Numbers in retryOn are status codes to retry on.
+    const parts = String(retries['retryOn']).split(',').map((p) => p.trim()).filter(Boolean);
+    const codes = parts.filter((p) => /^\d+$/.test(p)).map(Number);
+    const policies = parts.filter((p) => !/^\d+$/.test(p));
+    if (codes.length > 0 && !policies.includes('retriable-status-codes')) policies.push('retriable-status-codes');
+    policy['retryOn'] = policies.join(',');
+    if (codes.length > 0) policy['retriableStatusCodes'] = codes;
+    else delete policy['retriableStatusCodes'];
+  }
+  if (retries['retryRemoteLocalities'] === false) delete policy['retryHostPredicate'];
+  return policy;
+}
+
+interface Destination {
+  host: string;
+  subset: string;
+  port: number;
+  weight: number;
+}
+
+function destinations(ctx: ProxyContext, route: Obj, vsNamespace: string, defaultPort: number): Destination[] {
+  return ((route['route'] as Obj[] | undefined) ?? []).map((d) => {
+    const dest = (d['destination'] as Obj) ?? {};
+    const host = ctx.resolve(String(dest['host'] ?? ''), vsNamespace);
+    const service = ctx.services.find((s) => s.hostname === host);
+    // Without a port, the destination's only port, else the port the request came to.
+    const port = dest['port']?.['number'] !== undefined ? Number(dest['port']['number']) : service && service.ports.length === 1 ? service.ports[0]!.port : defaultPort;
+    return { host, subset: String(dest['subset'] ?? ''), port, weight: Number(d['weight'] ?? 0) };
+  });
+}
+
+/** The Envoy routes for one VirtualService on one port. */
+export function virtualServiceRoutes(ctx: ProxyContext, vs: { name: string; namespace: string; spec: Obj }, port: number): Obj[] {
+  const routes: Obj[] = [];
+  for (const http of (vs.spec['http'] as Obj[] | undefined) ?? []) {
+    const matches = ((http['match'] as Obj[] | undefined) ?? [undefined]).filter((m) => m?.['port'] === undefined || Number(m['port']) === port);
+    if (matches.length === 0) continue;
+    const action = httpAction(ctx, http, vs.namespace, port);
+    matches.forEach((match) => {
+      const name = http['name'] ? String(http['name']) : `${vs.namespace}/${vs.name}`;
+      routes.push({ name: match?.['name'] ? `${name}.${match['name']}` : name, match: routeMatch(match), ...action });
+    });
+  }
+  return routes;
+}
+
+function httpAction(ctx: ProxyContext, http: Obj, vsNamespace: string, port: number): Obj {
+  const out: Obj = {};
+  const redirect = http['redirect'] as Obj | undefined;
+  const direct = http['directResponse'] as Obj | undefined;
+  if (redirect) {
+    const r: Obj = {};
+    if (redirect['uri']) r['pathRedirect'] = String(redirect['uri']);
+    if (redirect['authority']) r['hostRedirect'] = String(redirect['authority']);
+    if (redirect['scheme']) r['schemeRedirect'] = String(redirect['scheme']);
+    if (redirect['port']) r['portRedirect'] = Number(redirect['port']);
+    const codes: Record<number, string> = { 301: 'MOVED_PERMANENTLY', 302: 'FOUND', 303: 'SEE_OTHER', 307: 'TEMPORARY_REDIRECT', 308: 'PERMANENT_REDIRECT' };
+    r['responseCode'] = codes[Number(redirect['redirectCode'] ?? 301)] ?? 'MOVED_PERMANENTLY';
+    out['redirect'] = r;
+  } else if (direct) {
+    out['directResponse'] = { status: Number(direct['status']), ...(direct['body']?.['string'] !== undefined ? { body: { inlineString: String(direct['body']['string']) } } : {}) };
+  } else {
+    const dests = destinations(ctx, http, vsNamespace, port);
+    const action: Obj = {};
+    if (dests.length === 1) action['cluster'] = outboundClusterName(dests[0]!.port, dests[0]!.subset, dests[0]!.host);
+    else if (dests.length > 1) {
+      action['weightedClusters'] = { clusters: dests.filter((d) => d.weight > 0).map((d) => ({ name: outboundClusterName(d.port, d.subset, d.host), weight: d.weight })) };
+    }
+    action['timeout'] = http['timeout'] ? String(http['timeout']) : '0s';
+    const retry = retryPolicy(http['retries'] as Obj | undefined);
+    if (retry) action['retryPolicy'] = retry;
+    const rewrite = http['rewrite'] as Obj | undefined;
+    if (rewrite?.['uri'] !== undefined) action['prefixRewrite'] = String(rewrite['uri']);
+    if (rewrite?.['authority'] !== undefined) action['hostRewriteLiteral'] = String(rewrite['authority']);
+    const mirror = http['mirror'] as Obj | undefined;
+    if (mirror) {
+      const host = ctx.resolve(String(mirror['host']), vsNamespace);
+      const mirrorPort = mirror['port']?.['number'] !== undefined ? Number(mirror['port']['number']) : port;
+      const percent = (http['mirrorPercentage'] as Obj | undefined)?.['value'];
+      action['requestMirrorPolicies'] = [{ cluster: outboundClusterName(mirrorPort, String(mirror['subset'] ?? ''), host), runtimeFraction: { defaultValue: { numerator: Math.round(Number(percent ?? 100) * 10000), denominator: 'MILLION' } } }];
+    }
+    const first = dests[0];
+    if (first) {
+      const service = ctx.services.find((s) => s.hostname === first.host);
+      const rule = service ? ctx.destinationRule(service.hostname, service.namespace) : undefined;
+      const hash = hashPolicy(policyForPort(rule?.spec['trafficPolicy'] as Obj | undefined, first.port));
+      if (hash) action['hashPolicy'] = hash;
+    }
+    action['maxStreamDuration'] = { maxStreamDuration: '0s', grpcTimeoutHeaderMax: '0s' };
+    out['route'] = action;
+  }
+  Object.assign(out, headerOperations(http['headers'] as Obj | undefined, 'request'), headerOperations(http['headers'] as Obj | undefined, 'response'));
+  const fault = http['fault'] as Obj | undefined;
+  if (fault) out['typedPerFilterConfig'] = { 'envoy.filters.http.fault': faultConfig(fault) };
+  return out;
+}
+
+function percentage(value: unknown): Obj {
+  return { numerator: Math.round(Number(value ?? 100) * 10000), denominator: 'MILLION' };
+}
+
+export function faultConfig(fault: Obj): Obj {
+  const config: Obj = { '@type': 'type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault' };
+  const delay = fault['delay'] as Obj | undefined;
+  if (delay) config['delay'] = { fixedDelay: String(delay['fixedDelay']), percentage: percentage((delay['percentage'] as Obj | undefined)?.['value'] ?? delay['percent']) };
+  const abort = fault['abort'] as Obj | undefined;
+  if (abort) config['abort'] = { httpStatus: Number(abort['httpStatus']), percentage: percentage((abort['percentage'] as Obj | undefined)?.['value']) };
+  return config;
+}
