@@ -33,6 +33,12 @@ export interface InjectionParameters {
   revision: string;
   nativeSidecars: boolean;
   env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * Environment variables set on istio-proxy after the templates ran, replacing any of the
+   * same name: the webhook's /inject/cluster/<c>/net/<n> path parameters (ISTIO_META_CLUSTER_ID,
+   * ISTIO_META_NETWORK), so one injector can serve several clusters and networks.
+   */
+  proxyEnvs?: Readonly<Record<string, string>>;
 }
 
 export interface InjectedPod {
@@ -173,6 +179,24 @@ function alignInitOwner(spec: JsonObject): JsonObject {
   return { ...spec, initContainers: containersOf(spec, 'initContainers').map(fix), containers: containersOf(spec, 'containers') };
 }
 
+/**
+ * Istio's overwriteClusterInfo: the path's variables replace the template's (kept in order),
+ * and are appended sorted by name, so that the result does not depend on the URL's order.
+ */
+function overwriteClusterInfo(pod: Pod, proxyEnvs: Readonly<Record<string, string>> | undefined): Pod {
+  const names = Object.keys(proxyEnvs ?? {}).sort();
+  if (names.length === 0) return pod;
+  const update = (container: JsonObject): JsonObject => {
+    if (container['name'] !== ProxyContainerName) return container;
+    const env = (Array.isArray(container['env']) ? (container['env'] as JsonObject[]) : []).filter((e) => !names.includes(String(e['name'])));
+    return { ...container, env: [...env, ...names.map((name) => ({ name, value: proxyEnvs![name]! }))] };
+  };
+  // The sidecar is a container, or an init container when injected as a native sidecar.
+  const spec: JsonObject = { ...pod.spec, containers: containersOf(pod.spec, 'containers').map(update) };
+  if (Array.isArray(pod.spec['initContainers'])) spec['initContainers'] = containersOf(pod.spec, 'initContainers').map(update);
+  return { metadata: pod.metadata, spec };
+}
+
 export function injectPod(params: InjectionParameters): InjectedPod {
   const annotations = annotationsOf(params.metadata);
   validateAnnotations(annotations);
@@ -187,7 +211,7 @@ export function injectPod(params: InjectionParameters): InjectedPod {
   const original = reinsertOverrides({ metadata: stripped.meta, spec: stripped.spec }, overrides);
 
   const { merged, template } = render(params, original, proxyConfig);
-  let pod = reapplyOverrides(merged, original, template, overrides, alreadyInjected);
+  let pod = reapplyOverrides(overwriteClusterInfo(merged, params.proxyEnvs), original, template, overrides, alreadyInjected);
 
   // Post-processing, in Istio's order: Prometheus merge, probe rewriting, metadata, order.
   const statusPort = Number(proxyConfig['statusPort'] ?? 15020);
