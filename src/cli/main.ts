@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { iptablesCommand } from './iptables.js';
 import { kubeInjectCommand } from './kube-inject.js';
+import { webhookCommand } from './webhook.js';
 import { requestCommand, waitCommand } from './agent-tools.js';
 import { versionCommand, packageVersion } from './version.js';
 import { UsageError } from './errors.js';
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
   program.addCommand(versionCommand());
   program.addCommand(iptablesCommand());
   program.addCommand(kubeInjectCommand());
+  program.addCommand(webhookCommand());
   program.addCommand(waitCommand());
   program.addCommand(requestCommand());
   for (const sub of program.commands) sub.exitOverride().showHelpAfterError('(add --help for usage)');

@@ -78,7 +78,8 @@ export function mutatingWebhookConfiguration(options: InstallConfigOptions = {})
       entry('object.', { matchExpressions: [absent(Label.IstioInjection), absent(Label.IstioRev)] }, { matchExpressions: [is(Label.SidecarInject, 'true'), absent(Label.IstioRev)] }),
     );
   }
-  return {
+  // Plain data without shared references, so that YAML output has no anchors and aliases.
+  return JSON.parse(JSON.stringify({
     apiVersion: 'admissionregistration.k8s.io/v1',
     kind: 'MutatingWebhookConfiguration',
     metadata: {
@@ -86,5 +87,5 @@ export function mutatingWebhookConfiguration(options: InstallConfigOptions = {})
       labels: { app: 'sidecar-injector', [Label.IstioRev]: revisionValue },
     },
     webhooks,
-  };
+  })) as Record<string, unknown>;
 }
