@@ -10,6 +10,7 @@ import {
   CertificateOptionsError,
   createCertificateAuthority,
   DefaultWebhookPort,
+  ReviewCache,
   FileSettingsSource,
   InstallConfigError,
   issueServingCertificate,
@@ -34,6 +35,7 @@ interface ServeOptions {
   maxBodyBytes?: string;
   requestTimeout: string;
   pollInterval: string;
+  cacheSize: string;
 }
 
 function integer(value: string, flag: string, min: number, max: number): number {
@@ -76,6 +78,7 @@ async function serve(opts: ServeOptions): Promise<void> {
       keyFile: opts.tlsKeyFile,
       ...(opts.maxBodyBytes !== undefined ? { maxBodyBytes: integer(opts.maxBodyBytes, '--maxBodyBytes', 1024, 64 * 1024 * 1024) } : {}),
       requestTimeoutMs: integer(opts.requestTimeout, '--requestTimeout', 100, 600_000),
+      cache: new ReviewCache(integer(opts.cacheSize, '--cacheSize', 0, 1_000_000)),
       certificatePollIntervalMs: pollIntervalMs,
     });
   } catch (error) {
@@ -225,6 +228,7 @@ function serveCommand(): Command {
     .option('--maxBodyBytes <bytes>', 'largest AdmissionReview accepted (413 above)')
     .option('--requestTimeout <ms>', 'a request must arrive whole within this time (408 after)', '10000')
     .option('--pollInterval <ms>', 'how often the certificate and config files are checked for changes', '1000')
+    .option('--cacheSize <entries>', 'answers kept for identical requests (the pods of one ReplicaSet); 0 turns the cache off', '512')
     .addHelpText('after', `
 Paths: POST /inject and /inject/cluster/<cluster>/net/<network> (AdmissionReview v1 or v1beta1),
 GET /healthz, GET /metrics (Prometheus).

@@ -5,10 +5,10 @@
 //   GET  /metrics                               Prometheus text
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { scope } from '../log/index.js';
-import { AdmissionReviewError } from './admission-review.js';
+import { AdmissionReviewError, decodeAdmissionReview } from './admission-review.js';
 import { isInjectPath } from './inject-path.js';
 import { WebhookMetrics } from './metrics.js';
-import { reviewAdmissionBody } from './review.js';
+import { ReviewCache } from './review-cache.js';
 import type { SettingsSource } from './settings-source.js';
 
 const log = scope('webhook');
@@ -19,6 +19,8 @@ export const defaultMaxBodyBytes = 4 * 1024 * 1024;
 export interface InjectionHandlerOptions {
   metrics?: WebhookMetrics;
   maxBodyBytes?: number;
+  /** Answers to repeated identical requests (a ReplicaSet's pods); false turns it off. Default: 512 entries. */
+  cache?: ReviewCache | false;
 }
 
 export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
@@ -64,6 +66,8 @@ function readBody(req: IncomingMessage, res: ServerResponse, limit: number): Pro
 export function createInjectionHandler(source: SettingsSource, options: InjectionHandlerOptions = {}): RequestListener {
   const metrics = options.metrics ?? new WebhookMetrics();
   const maxBodyBytes = options.maxBodyBytes ?? defaultMaxBodyBytes;
+  const cache = options.cache === false ? new ReviewCache(0) : (options.cache ?? new ReviewCache());
+  metrics.cacheHits = () => cache.hits;
 
   const serveInject = async (req: IncomingMessage, res: ServerResponse, path: string) => {
     metrics.requests++;
@@ -87,7 +91,7 @@ export function createInjectionHandler(source: SettingsSource, options: Injectio
     const started = process.hrtime.bigint();
     let review;
     try {
-      review = reviewAdmissionBody(body, source.current(), { path });
+      review = cache.review(decodeAdmissionReview(body), source.current(), { path });
     } catch (error) {
       if (!(error instanceof AdmissionReviewError)) throw error;
       log.warn(`${error.message}`);

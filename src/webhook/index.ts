@@ -10,6 +10,7 @@ export { parseInjectEnvs, isInjectPath } from './inject-path.js';
 export { deployMetaFromPod } from './deploy-meta.js';
 export type { DeployMeta } from './deploy-meta.js';
 export { WebhookMetrics, latencyBuckets } from './metrics.js';
+export { ReviewCache, templatesAreDeterministic } from './review-cache.js';
 export { createInjectionHandler, defaultMaxBodyBytes } from './handler.js';
 export type { InjectionHandlerOptions, RequestListener } from './handler.js';
 export { staticSettings, FileSettingsSource } from './settings-source.js';

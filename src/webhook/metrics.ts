@@ -15,6 +15,8 @@ function escapeLabel(value: string): string {
 export class WebhookMetrics {
   requests = 0;
   injections = 0;
+  /** Read when rendering: answers served from the review cache. */
+  cacheHits: () => number = () => 0;
   private readonly skips = new Map<string, number>();
   private readonly failures = new Map<string, number>();
   private readonly reloads = new Map<string, number>();
@@ -68,6 +70,8 @@ export class WebhookMetrics {
       const [kind, result] = key.split('\u0000') as [string, string];
       lines.push(`sidecar_injection_reloads_total{kind="${kind}",result="${result}"} ${count}`);
     }
+    family('sidecar_injection_cache_hits_total', 'counter', 'Requests answered from the cache of identical requests (pods of one ReplicaSet).');
+    lines.push(`sidecar_injection_cache_hits_total ${this.cacheHits()}`);
     family('sidecar_injection_time_seconds', 'histogram', 'Time to answer an injection request, from the full body to the response.');
     latencyBuckets.forEach((le, i) => lines.push(`sidecar_injection_time_seconds_bucket{le="${le}"} ${this.bucketCounts[i]}`));
     lines.push(`sidecar_injection_time_seconds_bucket{le="+Inf"} ${this.latencyCount}`);

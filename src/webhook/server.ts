@@ -10,6 +10,7 @@ import type { CertificateFiles } from './certificate-reloader.js';
 import type { FileWatch } from './file-watch.js';
 import { createInjectionHandler } from './handler.js';
 import { WebhookMetrics } from './metrics.js';
+import type { ReviewCache } from './review-cache.js';
 import type { SettingsSource } from './settings-source.js';
 
 const log = scope('webhook');
@@ -22,6 +23,8 @@ export interface WebhookServerOptions extends CertificateFiles {
   host?: string;
   metrics?: WebhookMetrics;
   maxBodyBytes?: number;
+  /** See InjectionHandlerOptions.cache. */
+  cache?: ReviewCache | false;
   /** The whole request (headers and body) must arrive within this time, or 408. */
   requestTimeoutMs?: number;
   /** The TLS handshake must finish within this time, or the connection is closed. */
@@ -53,7 +56,11 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
       connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(requestTimeout / 4))),
       keepAliveTimeout: 30_000,
     },
-    createInjectionHandler(options.settings, { metrics, ...(options.maxBodyBytes !== undefined ? { maxBodyBytes: options.maxBodyBytes } : {}) }),
+    createInjectionHandler(options.settings, {
+      metrics,
+      ...(options.maxBodyBytes !== undefined ? { maxBodyBytes: options.maxBodyBytes } : {}),
+      ...(options.cache !== undefined ? { cache: options.cache } : {}),
+    }),
   );
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
     const timedOut = error.code === 'ERR_HTTP_REQUEST_TIMEOUT';
