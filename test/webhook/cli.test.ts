@@ -184,3 +184,11 @@ describe('outrigger webhook (serve)', () => {
     assert.match(wrongKey.stderr, /^Error: .*key values mismatch/);
   });
 });
+
+describe('manifests/webhook', () => {
+  test('mutating-webhook-configuration.yaml is what install-config prints', async () => {
+    const file = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'manifests', 'webhook', 'mutating-webhook-configuration.yaml');
+    const printed = await run(['webhook', 'install-config']);
+    assert.equal(readFileSync(file, 'utf8').replace(/^#.*\n/gm, ''), printed.stdout);
+  });
+});
