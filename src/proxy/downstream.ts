@@ -20,7 +20,7 @@ export class DownstreamConnection {
   applicationProtocols: string[] = [];
   /** Bytes read while sniffing; network filters see them before anything else the peer sends. */
   peeked: Buffer = Buffer.alloc(0);
-  /** The peer half-closed while listener filters were still reading. */
+  /** The peer has half-closed (FIN received). */
   readEnded = false;
   /** Listener names this connection passed through (virtualOutbound → 0.0.0.0_9080). */
   readonly listenerPath: string[] = [];
@@ -30,6 +30,9 @@ export class DownstreamConnection {
     /** Accepted by an IP_TRANSPARENT listener (TPROXY): the local address is the original destination. */
     readonly transparent = false,
   ) {
+    // 'end' can fire while nobody in particular is listening (between sniffing and the network
+    // filter taking over), so the connection remembers it for whoever comes next.
+    socket.once('end', () => (this.readEnded = true));
     this.localAddress = { address: unmapIpv4(socket.localAddress ?? ''), port: socket.localPort ?? 0 };
     this.remoteAddress = { address: unmapIpv4(socket.remoteAddress ?? ''), port: socket.remotePort ?? 0 };
   }

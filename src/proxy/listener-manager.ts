@@ -106,8 +106,10 @@ export class ListenerManager implements ListenerLookup {
   /** Stops accepting on every listener (the first step of a drain). */
   async stopListening(): Promise<void> {
     this.accepting = false;
-    await Promise.all([...this.servers.values()].map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+    // close() stops accepting at once; its callback waits for open connections, which the drain handles.
+    for (const server of this.servers.values()) server.close();
     this.servers.clear();
+    await Promise.resolve();
   }
 
   /** Waits up to `timeMs` for open connections to finish, then closes what is left. */

@@ -132,7 +132,7 @@ function splice(connection: DownstreamConnection, upstream: UpstreamConnection, 
   }, stats);
 
   if (connection.readEnded) up.end();
-  else downstream.on('end', () => up.end());
+  else downstream.once('end', () => up.end());
   up.on('end', () => downstream.end());
 
   downstream.on('error', (e: NodeJS.ErrnoException) => finish(e));
