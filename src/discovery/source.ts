@@ -1,0 +1,82 @@
+// The bridge between the model and the ADS server: a proxy connects with its node
+// id, gets resources generated for it from the current model, and is told when
+// the model changes. Generation is cached per proxy and model version.
+import type { AdsSource, JsonObject, Node, ProxyWatch } from '../xds/ads-server.js';
+import type { MeshModel } from './model.js';
+import { parseNodeId } from './proxy.js';
+import { generateForProxy, TypeUrl } from './generate/index.js';
+import type { MeshSettings, ProxyResources } from './generate/index.js';
+import { defaultMeshSettings } from './generate/index.js';
+
+export class DiscoverySource implements AdsSource {
+  private model: MeshModel;
+  private counter = 1;
+  private versionText: string;
+  private readonly listeners = new Set<() => void>();
+  private readonly connected = new Map<string, number>();
+
+  constructor(model: MeshModel, private mesh: MeshSettings = defaultMeshSettings) {
+    this.model = model;
+    this.versionText = this.nextVersion();
+  }
+
+  private nextVersion(): string {
+    // Istio's form: a timestamp and a counter.
+    return `${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}/${this.counter}`;
+  }
+
+  get version(): string {
+    return this.versionText;
+  }
+
+  /** Replaces the model (after a registry change) and tells every connected proxy. */
+  update(model: MeshModel, mesh: MeshSettings = this.mesh): void {
+    this.model = model;
+    this.mesh = mesh;
+    this.counter++;
+    this.versionText = this.nextVersion();
+    for (const listener of [...this.listeners]) listener();
+  }
+
+  connectedProxies(): string[] {
+    return [...this.connected.keys()];
+  }
+
+  connect(node: Node): ProxyWatch {
+    const proxy = parseNodeId(node.id, node.metadata);
+    let cache: { version: string; resources: ProxyResources } | undefined;
+    const resourcesNow = (): ProxyResources => {
+      if (cache?.version !== this.versionText) cache = { version: this.versionText, resources: generateForProxy(this.model, proxy, this.mesh) };
+      return cache.resources;
+    };
+    this.connected.set(node.id, (this.connected.get(node.id) ?? 0) + 1);
+    return {
+      version: () => this.versionText,
+      resources: (typeUrl, names) => {
+        const all = resourcesNow();
+        const pick = (list: Record<string, unknown>[], key: 'name' | 'clusterName') => (names.length === 0 ? list : list.filter((r) => names.includes(String(r[key]))));
+        switch (typeUrl) {
+          case TypeUrl.Listener:
+            return pick(all.listeners, 'name') as JsonObject[];
+          case TypeUrl.Cluster:
+            return pick(all.clusters, 'name') as JsonObject[];
+          case TypeUrl.RouteConfiguration:
+            return pick(all.routes, 'name') as JsonObject[];
+          case TypeUrl.ClusterLoadAssignment:
+            return pick(all.endpoints, 'clusterName') as JsonObject[];
+          default:
+            return [];
+        }
+      },
+      onChange: (listener) => {
+        this.listeners.add(listener);
+        return () => {
+          this.listeners.delete(listener);
+          const count = (this.connected.get(node.id) ?? 1) - 1;
+          if (count <= 0) this.connected.delete(node.id);
+          else this.connected.set(node.id, count);
+        };
+      },
+    };
+  }
+}
