@@ -1,0 +1,166 @@
+// The proxy behind real capture rules: REDIRECT in a pod namespace sends an
+// app's outbound connection to virtualOutbound (15001) and a peer's inbound
+// connection to virtualInbound (15006); the proxy, running as uid 1337, reads
+// the original destinations with SO_ORIGINAL_DST, forwards outbound through
+// PassthroughCluster and delivers inbound to the app from 127.0.0.6.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, statSync, writeFileSync, chmodSync } from 'node:fs';
+import path from 'node:path';
+import { createTopology, e2eUnavailable, PEER_V4, POD_V4, repoRoot } from './netns.js';
+import type { Endpoint, Topology } from './netns.js';
+import { stage } from '../../src/stage/index.js';
+import type { Stage } from '../../src/stage/index.js';
+
+const APP_UID = 1000;
+const PROXY_UID = 1337;
+
+/** The built proxy must match the sources, or the test would exercise old code. */
+function distProblem(): string | undefined {
+  const src = path.join(repoRoot, 'src', 'proxy');
+  for (const file of readdirSync(src, { recursive: true }) as string[]) {
+    if (!file.endsWith('.ts')) continue;
+    const built = path.join(repoRoot, 'dist', 'proxy', file.replace(/\.ts$/, '.js'));
+    if (!existsSync(built) || statSync(built).mtimeMs < statSync(path.join(src, file)).mtimeMs) {
+      return `dist/proxy is missing or older than src/proxy/${file}: run "npm run build" (scripts/test.sh does)`;
+    }
+  }
+  return undefined;
+}
+
+function filesUnder(relativeDir: string, keep: (file: string) => boolean = () => true): string[] {
+  const dir = path.join(repoRoot, relativeDir);
+  return (readdirSync(dir, { recursive: true, withFileTypes: true }))
+    .filter((d) => d.isFile())
+    .map((d) => path.relative(repoRoot, path.join(d.parentPath ?? (d as unknown as { path: string }).path, d.name)))
+    .filter(keep);
+}
+
+/** The proxy and what it loads at run time: its dist, its dependencies and Envoy's protos. */
+function stageProxy(): Stage {
+  return stage([
+    'test/e2e/fixtures/proxy-run.mjs',
+    ...filesUnder('dist/proxy', (f) => f.endsWith('.js')),
+    ...filesUnder('dist/log', (f) => f.endsWith('.js')),
+    ...['protobufjs', '@protobufjs', 'long', 'yaml', 'commander'].flatMap((p) => filesUnder(`node_modules/${p}`, (f) => !f.endsWith('.md') && !f.endsWith('.d.ts'))),
+    'node_modules/@grpc/grpc-js-xds/package.json',
+    ...filesUnder('node_modules/@grpc/grpc-js-xds/deps', (f) => f.endsWith('.proto')),
+  ], 'ortest-proxy-');
+}
+
+const BOOTSTRAP = `
+node: { id: sidecar~${POD_V4}~app.default~default.svc.cluster.local, cluster: app.default }
+admin: { address: { socket_address: { address: 127.0.0.1, port_value: 15000 } } }
+static_resources:
+  listeners:
+  - name: virtualOutbound
+    address: { socket_address: { address: 0.0.0.0, port_value: 15001 } }
+    use_original_dst: true
+    traffic_direction: OUTBOUND
+    listener_filters:
+    - name: envoy.filters.listener.original_dst
+      typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.listener.original_dst.v3.OriginalDst }
+    filter_chains:
+    - name: PassthroughFilterChain
+      filters:
+      - name: envoy.filters.network.tcp_proxy
+        typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy, stat_prefix: PassthroughCluster, cluster: PassthroughCluster }
+  - name: virtualInbound
+    address: { socket_address: { address: 0.0.0.0, port_value: 15006 } }
+    use_original_dst: true
+    traffic_direction: INBOUND
+    listener_filters:
+    - name: envoy.filters.listener.original_dst
+      typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.listener.original_dst.v3.OriginalDst }
+    filter_chains:
+    - name: inbound-passthrough
+      filters:
+      - name: envoy.filters.network.tcp_proxy
+        typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy, stat_prefix: InboundPassthroughClusterIpv4, cluster: InboundPassthroughClusterIpv4 }
+  clusters:
+  - { name: PassthroughCluster, type: ORIGINAL_DST, connect_timeout: 10s, lb_policy: CLUSTER_PROVIDED }
+  - name: InboundPassthroughClusterIpv4
+    type: ORIGINAL_DST
+    connect_timeout: 10s
+    lb_policy: CLUSTER_PROVIDED
+    upstream_bind_config: { source_address: { address: 127.0.0.6, port_value: 0 } }
+  - { name: BlackHoleCluster, type: STATIC, connect_timeout: 10s }
+`;
+
+const skip = e2eUnavailable() ?? distProblem();
+
+describe('outrigger proxy behind outrigger iptables (REDIRECT, IPv4)', { skip }, () => {
+  let t: Topology;
+  let staged: Stage;
+  let proxy: ChildProcess;
+  let app: Endpoint;
+  let proxyLog = '';
+  before(async () => {
+    staged = stageProxy();
+    t = createTopology();
+    const bootstrap = staged.path('bootstrap.yaml');
+    writeFileSync(bootstrap, BOOTSTRAP);
+    chmodSync(bootstrap, 0o644);
+    const applied = t.outrigger(['iptables', '-p', '15001', '-z', '15006', '-u', String(PROXY_UID), '-m', 'REDIRECT', '-i', '*', '-b', '*']);
+    assert.equal(applied.status, 0, applied.stderr);
+    const cmd = t.pod.command([process.execPath, staged.path('test/e2e/fixtures/proxy-run.mjs'), '-c', bootstrap, '--drain-time-s', '1'], { uid: PROXY_UID });
+    proxy = spawn(cmd[0]!, cmd.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`proxy not live within 10 s: ${proxyLog}`)), 10_000);
+      proxy.stderr!.setEncoding('utf8').on('data', (d: string) => {
+        proxyLog += d;
+        if (proxyLog.includes('proxy is live')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      proxy.on('exit', (code) => reject(new Error(`proxy exited (${code}): ${proxyLog}`)));
+    });
+    app = await t.start(t.pod, ['listen', '0.0.0.0', '9080', '--name', 'app-9080'], { uid: APP_UID });
+    await t.start(t.peer, ['listen', '0.0.0.0', '8080', '--name', 'peer-8080']);
+  });
+  after(() => {
+    if (proxy && proxy.exitCode === null) proxy.kill('SIGKILL');
+    t?.dispose();
+    staged?.remove();
+  });
+
+  function adminGet(pathAndQuery: string): string {
+    const r = t.pod.run(['curl', '-sS', `http://127.0.0.1:15000${pathAndQuery}`]);
+    assert.equal(r.status, 0, r.stderr);
+    return r.stdout;
+  }
+
+  test('an app connection captured on 15001 reaches the peer through PassthroughCluster', () => {
+    const reply = t.oneShot(t.pod, ['connect', PEER_V4, '8080'], { uid: APP_UID });
+    assert.equal(reply['reply'], 'peer-8080');
+    const stats = adminGet('/stats?filter=^(cluster\\.PassthroughCluster\\.upstream_cx_total|listener\\.0\\.0\\.0\\.0_15001\\.downstream_cx_total)$');
+    assert.equal(stats, 'cluster.PassthroughCluster.upstream_cx_total: 1\nlistener.0.0.0.0_15001.downstream_cx_total: 1\n');
+    assert.match(adminGet('/clusters'), new RegExp(`PassthroughCluster::${PEER_V4.replace(/\./g, '\\.')}:8080::cx_total::1`));
+  });
+
+  test('an inbound connection captured on 15006 is delivered to the app from 127.0.0.6', async () => {
+    const reply = t.oneShot(t.peer, ['connect', POD_V4, '9080']);
+    assert.equal(reply['reply'], 'app-9080');
+    const accepted = await app.next('accepted');
+    assert.match(String(accepted['remote']), /^127\.0\.0\.6\|/);
+    assert.equal(accepted['local'], `${POD_V4}|9080`);
+    assert.equal(adminGet('/stats?filter=^cluster\\.InboundPassthroughClusterIpv4\\.upstream_cx_total$'), 'cluster.InboundPassthroughClusterIpv4.upstream_cx_total: 1\n');
+  });
+
+  test('the proxy runs as uid 1337 and its own connections are not captured again', () => {
+    const r = spawnSync('ps', ['-o', 'uid=', '-p', String(proxy.pid)], { encoding: 'utf8' });
+    // ip netns exec + setpriv exec into node, so the spawned pid is the proxy itself.
+    assert.equal(r.stdout.trim(), String(PROXY_UID));
+    assert.equal(adminGet('/stats?filter=^listener\\.0\\.0\\.0\\.0_15001\\.downstream_cx_total$'), 'listener.0.0.0.0_15001.downstream_cx_total: 1\n');
+  });
+
+  test('SIGTERM drains and exits', async () => {
+    const exited = new Promise<number | null>((resolve) => proxy.on('exit', resolve));
+    proxy.kill('SIGTERM');
+    assert.equal(await exited, 0);
+    assert.match(proxyLog, /received SIGTERM/);
+  });
+});
