@@ -4,6 +4,7 @@ import { iptablesCommand } from './iptables.js';
 import { kubeInjectCommand } from './kube-inject.js';
 import { webhookCommand } from './webhook.js';
 import { requestCommand, waitCommand } from './agent-tools.js';
+import { discoveryCommand } from './discovery.js';
 import { versionCommand, packageVersion } from './version.js';
 import { UsageError } from './errors.js';
 
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   program.addCommand(webhookCommand());
   program.addCommand(waitCommand());
   program.addCommand(requestCommand());
+  program.addCommand(discoveryCommand());
   for (const sub of program.commands) sub.exitOverride().showHelpAfterError('(add --help for usage)');
   return program;
 }

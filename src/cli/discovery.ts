@@ -1,0 +1,33 @@
+// `outrigger discovery`: pilot-discovery's flags, Outrigger's control plane.
+import { Command } from 'commander';
+import { RegistryError } from '../discovery/registry-dir.js';
+import { startDiscovery } from '../discovery/server.js';
+import { MeshConfigError } from '../inject/mesh.js';
+import { LogLevelError, setOutputLevels } from '../log/index.js';
+import { UsageError } from './errors.js';
+
+export function discoveryCommand(): Command {
+  return new Command('discovery')
+    .description('Serve Envoy xDS v3 (ADS over gRPC) generated from a registry directory, as pilot-discovery does')
+    .requiredOption('--configDir <dir>', 'directory of Kubernetes YAML (Services, Pods, Endpoints, ServiceEntries, VirtualServices, DestinationRules), watched for changes')
+    .option('--grpcAddr <address>', 'ADS address', ':15010')
+    .option('--monitoringAddr <address>', 'monitoring address (/metrics, /debug/syncz, /ready)', ':15014')
+    .option('--meshConfig <file>', 'mesh config (the mesh key of the istio ConfigMap)')
+    .option('--log_output_level <levels>', 'log levels per scope, e.g. default:info,ads:debug')
+    .action(async (opts: { configDir: string; grpcAddr: string; monitoringAddr: string; meshConfig?: string; log_output_level?: string }) => {
+      try {
+        if (opts.log_output_level) setOutputLevels(opts.log_output_level);
+        const server = await startDiscovery({ configDir: opts.configDir, grpcAddr: opts.grpcAddr, monitoringAddr: opts.monitoringAddr, ...(opts.meshConfig ? { meshConfigFile: opts.meshConfig } : {}) });
+        const stop = () => {
+          void server.close().then(() => process.exit(0));
+        };
+        process.once('SIGTERM', stop);
+        process.once('SIGINT', stop);
+      } catch (error) {
+        if (error instanceof RegistryError || error instanceof MeshConfigError || error instanceof LogLevelError) throw new UsageError(error.message);
+        if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new UsageError(`address in use: ${(error as Error).message}`);
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new UsageError((error as Error).message);
+        throw error;
+      }
+    });
+}

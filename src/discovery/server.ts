@@ -1,0 +1,120 @@
+// `outrigger discovery`: the registry directory → the model → per-proxy xDS over
+// ADS, with a monitoring endpoint (/metrics, /debug/syncz, /ready).
+import http from 'node:http';
+import { readFileSync } from 'node:fs';
+import { scope } from '../log/index.js';
+import { startAdsServer } from '../xds/ads-server.js';
+import type { AdsServer } from '../xds/ads-server.js';
+import { applyMeshConfig, defaultMeshConfig } from '../inject/mesh.js';
+import type { JsonObject } from '../inject/mesh.js';
+import { buildModel } from './model.js';
+import { loadRegistryDir, watchRegistryDir } from './registry-dir.js';
+import { DiscoverySource } from './source.js';
+import type { MeshSettings } from './generate/index.js';
+
+const log = scope('discovery');
+
+export interface DiscoveryOptions {
+  configDir: string;
+  grpcAddr: string;
+  monitoringAddr: string;
+  meshConfigFile?: string;
+}
+
+export interface DiscoveryServer {
+  grpcPort: number;
+  monitoringPort: number;
+  source: DiscoverySource;
+  ads: AdsServer;
+  reload(): boolean;
+  close(): Promise<void>;
+}
+
+export function meshSettings(mesh: JsonObject): MeshSettings {
+  const outbound = (mesh['outboundTrafficPolicy'] as JsonObject | undefined)?.['mode'];
+  return {
+    connectTimeout: String(mesh['connectTimeout'] ?? '10s'),
+    outboundTrafficPolicy: outbound === 'REGISTRY_ONLY' ? 'REGISTRY_ONLY' : 'ALLOW_ANY',
+    rootNamespace: String(mesh['rootNamespace'] ?? 'istio-system'),
+  };
+}
+
+function hostPort(address: string): { host: string; port: number } {
+  const at = address.lastIndexOf(':');
+  const host = address.slice(0, at) || '0.0.0.0';
+  return { host: host.replace(/^\[|\]$/g, ''), port: Number(address.slice(at + 1)) };
+}
+
+export async function startDiscovery(options: DiscoveryOptions): Promise<DiscoveryServer> {
+  const mesh = options.meshConfigFile ? applyMeshConfig(readFileSync(options.meshConfigFile, 'utf8')) : defaultMeshConfig();
+  const settings = meshSettings(mesh);
+  const source = new DiscoverySource(buildModel(loadRegistryDir(options.configDir)), settings);
+  const counters = { reloads: 0, reloadErrors: 0 };
+
+  const reload = (): boolean => {
+    try {
+      source.update(buildModel(loadRegistryDir(options.configDir)), settings);
+      counters.reloads++;
+      log.info(`configuration reloaded: version ${source.version}`);
+      return true;
+    } catch (error) {
+      // A broken edit never replaces the last good configuration.
+      counters.reloadErrors++;
+      log.error(`configuration not reloaded, keeping version ${source.version}: ${(error as Error).message}`);
+      return false;
+    }
+  };
+  const stopWatching = watchRegistryDir(options.configDir, reload);
+  const ads = await startAdsServer({ address: options.grpcAddr, source });
+  log.info(`serving ADS on ${options.grpcAddr} (port ${ads.port}) from ${options.configDir}`);
+
+  const monitoring = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname === '/ready') {
+      res.end('ready\n');
+    } else if (url.pathname === '/debug/syncz') {
+      res.setHeader('content-type', 'application/json');
+      res.end(`${JSON.stringify(ads.streams().map((s) => ({ proxy: s.nodeId, connectedAt: s.connectedAt, watches: s.watches.map((w) => ({ typeUrl: w.typeUrl, sent: w.sentVersion ?? null, sentNonce: w.sentNonce ?? null, acked: w.ackedVersion ?? null, nack: w.nack ?? null, names: w.names })) })), null, 2)}\n`);
+    } else if (url.pathname === '/metrics') {
+      const streams = ads.streams();
+      const lines = [
+        '# HELP pilot_xds Number of endpoints connected to this pilot using XDS.',
+        '# TYPE pilot_xds gauge',
+        `pilot_xds ${streams.length}`,
+        '# HELP pilot_total_xds_rejects Total number of XDS responses from pilot rejected by proxy.',
+        '# TYPE pilot_total_xds_rejects gauge',
+        `pilot_total_xds_rejects ${streams.reduce((n, s) => n + s.watches.filter((w) => w.nack).length, 0)}`,
+        '# HELP outrigger_config_reloads_total Successful registry reloads.',
+        '# TYPE outrigger_config_reloads_total counter',
+        `outrigger_config_reloads_total ${counters.reloads}`,
+        '# HELP outrigger_config_reload_errors_total Registry reloads refused because the new config was broken.',
+        '# TYPE outrigger_config_reload_errors_total counter',
+        `outrigger_config_reload_errors_total ${counters.reloadErrors}`,
+      ];
+      res.setHeader('content-type', 'text/plain; version=0.0.4');
+      res.end(`${lines.join('\n')}\n`);
+    } else {
+      res.statusCode = 404;
+      res.end('not found\n');
+    }
+  });
+  const { host, port } = hostPort(options.monitoringAddr);
+  await new Promise<void>((resolve, reject) => {
+    monitoring.once('error', reject);
+    monitoring.listen(port, host, () => resolve());
+  });
+  const monitoringPort = (monitoring.address() as { port: number }).port;
+
+  return {
+    grpcPort: ads.port,
+    monitoringPort,
+    source,
+    ads,
+    reload,
+    close: async () => {
+      stopWatching();
+      monitoring.close();
+      await ads.close();
+    },
+  };
+}

@@ -1,0 +1,118 @@
+// The discovery server on a watched registry directory, with a real ADS client.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execFile } from 'node:child_process';
+import * as grpc from '@grpc/grpc-js';
+import { adsServiceDefinition } from '../../src/xds/ads-server.js';
+import { unpackAny } from '../../src/xds/codec.js';
+import { startDiscovery } from '../../src/discovery/server.js';
+import type { DiscoveryServer } from '../../src/discovery/server.js';
+import { TypeUrl } from '../../src/discovery/generate/index.js';
+import { setSink } from '../../src/log/index.js';
+
+type Obj = Record<string, any>;
+const here = path.dirname(fileURLToPath(import.meta.url));
+const NODE = 'sidecar~10.4.1.20~productpage-v1-6b746f74dc-9stvs.default~default.svc.cluster.local';
+const vs = (v1: number, v3: number) => `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews, namespace: default}
+spec:
+  hosts: [reviews]
+  http:
+  - route:
+    - destination: {host: reviews, subset: v1}
+      weight: ${v1}
+    - destination: {host: reviews, subset: v3}
+      weight: ${v3}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: reviews, namespace: default}
+spec:
+  host: reviews
+  subsets:
+  - {name: v1, labels: {version: v1}}
+  - {name: v3, labels: {version: v3}}
+`;
+
+function weights(response: Obj): number[] {
+  const route = unpackAny(response['resources'][0]);
+  const vh = (route['virtual_hosts'] as Obj[]).find((v) => v['name'] === 'reviews.default.svc.cluster.local:9080')!;
+  return (vh['routes'][0]['route']['weighted_clusters']['clusters'] as Obj[]).map((c) => c['weight']);
+}
+
+describe('outrigger discovery', () => {
+  let dir: string;
+  let server: DiscoveryServer;
+  let restoreSink: (line: string) => void;
+  const logs: string[] = [];
+  before(async () => {
+    restoreSink = setSink((line) => logs.push(line));
+    dir = mkdtempSync(path.join(tmpdir(), 'registry-'));
+    copyFileSync(path.join(here, 'fixtures', 'bookinfo.yaml'), path.join(dir, 'bookinfo.yaml'));
+    writeFileSync(path.join(dir, 'reviews-routing.yaml'), vs(100, 0));
+    server = await startDiscovery({ configDir: dir, grpcAddr: '127.0.0.1:0', monitoringAddr: '127.0.0.1:0' });
+  });
+  after(async () => {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+    setSink(restoreSink);
+  });
+
+  test('editing a VirtualService in the directory pushes the new split; a broken edit keeps the last good config', async () => {
+    const Client = grpc.makeGenericClientConstructor(adsServiceDefinition(), 'ADS');
+    const client = new Client(`127.0.0.1:${server.grpcPort}`, grpc.credentials.createInsecure()) as unknown as { StreamAggregatedResources(): grpc.ClientDuplexStream<Obj, Obj>; close(): void };
+    const call = client.StreamAggregatedResources();
+    const responses: Obj[] = [];
+    const waiters: ((r: Obj) => void)[] = [];
+    call.on('data', (r: Obj) => (waiters.length > 0 ? waiters.shift()!(r) : responses.push(r)));
+    call.on('error', () => {});
+    const next = () => (responses.length > 0 ? Promise.resolve(responses.shift()!) : new Promise<Obj>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('no push')), 5000);
+      waiters.push((r) => {
+        clearTimeout(timer);
+        resolve(r);
+      });
+    }));
+    call.write({ node: { id: NODE }, type_url: TypeUrl.RouteConfiguration, resource_names: ['9080'] });
+    const first = await next();
+    assert.deepEqual(weights(first), [100]);
+    call.write({ node: { id: NODE }, type_url: TypeUrl.RouteConfiguration, resource_names: ['9080'], version_info: first['version_info'], response_nonce: first['nonce'] });
+
+    writeFileSync(path.join(dir, 'reviews-routing.yaml'), vs(50, 50));
+    const pushed = await next();
+    assert.deepEqual(weights(pushed), [50, 50]);
+    assert.notEqual(pushed['version_info'], first['version_info']);
+    call.write({ node: { id: NODE }, type_url: TypeUrl.RouteConfiguration, resource_names: ['9080'], version_info: pushed['version_info'], response_nonce: pushed['nonce'] });
+
+    writeFileSync(path.join(dir, 'broken.yaml'), 'kind: VirtualService\nspec: [unclosed\n');
+    await new Promise((r) => setTimeout(r, 600));
+    assert.equal(responses.length, 0, 'no push for a broken registry');
+    assert.ok(logs.some((l) => /configuration not reloaded, keeping version .*broken\.yaml/.test(l)), logs.join('\n'));
+
+    const syncz = (await (await fetch(`http://127.0.0.1:${server.monitoringPort}/debug/syncz`)).json()) as Obj[];
+    const mine = syncz.find((s) => s['proxy'] === NODE)!;
+    assert.equal(mine['watches'][0]['acked'], pushed['version_info']);
+    const metrics = await (await fetch(`http://127.0.0.1:${server.monitoringPort}/metrics`)).text();
+    assert.match(metrics, /^pilot_xds 1$/m);
+    assert.match(metrics, /^outrigger_config_reload_errors_total 1$/m);
+    rmSync(path.join(dir, 'broken.yaml'));
+    call.end();
+    client.close();
+  });
+});
+
+describe('outrigger discovery (command line)', () => {
+  const bin = path.resolve(here, '..', '..', 'bin', 'outrigger');
+  test('a missing directory is a one-line error', async () => {
+    const out = await new Promise<{ code: number; stderr: string }>((resolve) => {
+      execFile(process.execPath, [bin, 'discovery', '--configDir', '/nonexistent/registry'], (error, _stdout, stderr) => resolve({ code: (error as { code?: number } | null)?.code ?? 0, stderr }));
+    });
+    assert.equal(out.code, 1);
+    assert.equal(out.stderr, 'Error: --configDir /nonexistent/registry: no such directory\n');
+  });
+});
