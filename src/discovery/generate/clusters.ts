@@ -8,8 +8,17 @@ import { applyTrafficPolicy, defaultCircuitBreakers, mergeSubsetPolicy, policyFo
 
 type Obj = Record<string, any>;
 
-function serviceMetadata(service: Service, subset?: string): Obj {
-  return { filterMetadata: { istio: { services: [{ host: service.hostname, name: service.name, namespace: service.namespace }], ...(subset ? { subset } : {}) } } };
+function serviceMetadata(service: Service, subset?: string, rule?: { name: string; namespace: string }): Obj {
+  return {
+    filterMetadata: {
+      istio: {
+        services: [{ host: service.hostname, name: service.name, namespace: service.namespace }],
+        ...(subset ? { subset } : {}),
+        // Which DestinationRule shaped the cluster, as istioctl shows it.
+        ...(rule ? { config: `/apis/networking.istio.io/v1/namespaces/${rule.namespace}/destination-rule/${rule.name}` } : {}),
+      },
+    },
+  };
 }
 
 function httpProtocolOptions(port: ServicePort): Obj | undefined {
@@ -23,7 +32,7 @@ function httpProtocolOptions(port: ServicePort): Obj | undefined {
   return undefined;
 }
 
-function outboundCluster(ctx: ProxyContext, service: Service, port: ServicePort, subset: string, policy: Obj | undefined): Obj {
+function outboundCluster(ctx: ProxyContext, service: Service, port: ServicePort, subset: string, policy: Obj | undefined, rule?: { name: string; namespace: string }): Obj {
   const name = outboundClusterName(port.port, subset, service.hostname);
   const cluster: Obj = { name, type: 'EDS', edsClusterConfig: { edsConfig: { ads: {}, initialFetchTimeout: '0s', resourceApiVersion: 'V3' }, serviceName: name }, connectTimeout: ctx.mesh.connectTimeout };
   if (service.resolution === 'Passthrough') {
@@ -40,7 +49,7 @@ function outboundCluster(ctx: ProxyContext, service: Service, port: ServicePort,
   if (cluster['type'] === 'ORIGINAL_DST') cluster['lbPolicy'] = 'CLUSTER_PROVIDED';
   const options = httpProtocolOptions(port);
   if (options) cluster['typedExtensionProtocolOptions'] = { ...options, ...(cluster['typedExtensionProtocolOptions'] ?? {}) };
-  cluster['metadata'] = serviceMetadata(service, subset || undefined);
+  cluster['metadata'] = serviceMetadata(service, subset || undefined, rule);
   cluster['commonLbConfig'] = {};
   return cluster;
 }
@@ -52,9 +61,9 @@ export function outboundClusters(ctx: ProxyContext): Obj[] {
     const rulePolicy = rule?.spec['trafficPolicy'] as Obj | undefined;
     for (const port of service.ports) {
       if (port.protocol === 'UDP' || port.protocol === 'UnsupportedProtocol') continue;
-      clusters.push(outboundCluster(ctx, service, port, '', rulePolicy));
+      clusters.push(outboundCluster(ctx, service, port, '', rulePolicy, rule));
       for (const subset of (rule?.spec['subsets'] as Obj[] | undefined) ?? []) {
-        clusters.push(outboundCluster(ctx, service, port, String(subset['name']), mergeSubsetPolicy(rulePolicy, subset['trafficPolicy'] as Obj | undefined)));
+        clusters.push(outboundCluster(ctx, service, port, String(subset['name']), mergeSubsetPolicy(rulePolicy, subset['trafficPolicy'] as Obj | undefined), rule));
       }
     }
   }

@@ -121,7 +121,13 @@ export function virtualServiceRoutes(ctx: ProxyContext, vs: { name: string; name
     const action = httpAction(ctx, http, vs.namespace, port);
     matches.forEach((match) => {
       const name = http['name'] ? String(http['name']) : `${vs.namespace}/${vs.name}`;
-      routes.push({ name: match?.['name'] ? `${name}.${match['name']}` : name, match: routeMatch(match), ...action });
+      routes.push({
+        name: match?.['name'] ? `${name}.${match['name']}` : name,
+        match: routeMatch(match),
+        ...action,
+        // Which VirtualService made the route, as istioctl shows it.
+        metadata: { filterMetadata: { istio: { config: `/apis/networking.istio.io/v1/namespaces/${vs.namespace}/virtual-service/${vs.name}` } } },
+      });
     });
   }
   return routes;
