@@ -33,6 +33,7 @@ export function failureReason(error: unknown): string {
     if (e.code) return e.code;
     if (e.errors?.[0]?.code) return e.errors[0].code;
     if (e.name === 'TimeoutError') return 'timed out';
+    if (!e.cause && depth > 0) return (current as Error).message;
     current = e.cause;
   }
   return (error as Error).message;
