@@ -63,15 +63,28 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     }),
   );
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
-    const timedOut = error.code === 'ERR_HTTP_REQUEST_TIMEOUT';
-    metrics.recordFailure(timedOut ? 'timeout' : 'bad_request');
-    log.debug(`client error: ${error.message}`);
-    if (socket.writable && !socket.destroyed) {
-      socket.end(timedOut ? 'HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n' : 'HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    // A peer that went away needs no answer and is no request of ours to count.
+    if (error.code === 'ECONNRESET' || !socket.writable || socket.destroyed) {
+      socket.destroy();
+      return;
     }
+    const [reason, status] = error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? (['timeout', '408 Request Timeout'] as const)
+      : error.code === 'HPE_HEADER_OVERFLOW'
+        ? (['bad_request', '431 Request Header Fields Too Large'] as const)
+        : (['bad_request', '400 Bad Request'] as const);
+    metrics.recordFailure(reason);
+    log.debug(`client error: ${error.message}`);
+    socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    // end() waits for the peer to read; a peer that never does (or never finished its TLS
+    // handshake) must not keep the socket.
+    setTimeout(() => socket.destroy(), 1000).unref();
+  });
+  server.on('tlsClientError', (error, socket) => {
+    log.debug(`TLS handshake failed: ${error.message}`);
+    // Node reports a handshake timeout here but leaves the socket open.
     socket.destroy();
   });
-  server.on('tlsClientError', (error) => log.debug(`TLS handshake failed: ${error.message}`));
 
   const watch: FileWatch = watchCertificate(options, pair, (context) => server.setSecureContext({ ...context, minVersion: 'TLSv1.2' }), {
     ...(options.certificatePollIntervalMs !== undefined ? { pollIntervalMs: options.certificatePollIntervalMs } : {}),
