@@ -37,7 +37,8 @@ function recorder(client: () => AdsClient, refuse?: (typeUrl: string, resources:
       applied.set(typeUrl, resources);
       if (typeUrl === ClusterType) client().subscribe(EndpointType, resources.filter((c) => c['type'] === 'EDS').map((c) => String(c['name'])));
       if (typeUrl === ListenerType) {
-        const routes = resources.flatMap((l) => [...(l['filter_chains'] ?? []), ...(l['default_filter_chain'] ? [l['default_filter_chain']] : [])]).flatMap((c: Obj) => c['filters'] ?? []).map((f: Obj) => f['typed_config']?.['rds']?.['route_config_name']).filter(Boolean);
+        const chains = (l: Obj): Obj[] => [...((l['filter_chains'] as Obj[] | undefined) ?? []), ...(l['default_filter_chain'] ? [l['default_filter_chain'] as Obj] : [])];
+        const routes = (resources as Obj[]).flatMap(chains).flatMap((c) => (c['filters'] as Obj[] | undefined) ?? []).map((f) => f['typed_config']?.['rds']?.['route_config_name'] as string | undefined).filter((n): n is string => Boolean(n));
         client().subscribe(RouteType, routes);
       }
     },
