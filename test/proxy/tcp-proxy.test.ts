@@ -135,7 +135,7 @@ describe('tcp_proxy through a STATIC cluster', () => {
   test('a config error leaves nothing bound', async () => {
     await assert.rejects(
       proxy({ static_resources: { listeners: [listener('ok', [tcpProxyFilter('x')]), listener('bad', [{ name: 'envoy.filters.network.echo' }])], clusters: [] } }),
-      { message: 'static_resources.listeners[1]("bad").filter_chains[0].filters[0]("envoy.filters.network.echo"): unknown network filter "envoy.filters.network.echo" (supported: envoy.filters.network.tcp_proxy, envoy.tcp_proxy)' },
+      { message: 'static_resources.listeners[1]("bad").filter_chains[0].filters[0]("envoy.filters.network.echo"): unknown network filter "envoy.filters.network.echo" (supported: envoy.filters.network.tcp_proxy, envoy.tcp_proxy, envoy.filters.network.http_connection_manager, envoy.http_connection_manager)' },
     );
   });
 });

@@ -250,7 +250,8 @@ function validate(field: protobuf.Field, value: Json | undefined, path: string):
   const rules = field.options;
   if (!rules) return;
   if (value === undefined) {
-    if (rules['(validate.rules).message.required'] === true) throw new ConfigError(`field "${field.name}" is required`, path.slice(0, path.lastIndexOf('.')) || path);
+    // Inside a oneof, "required" constrains the member only when it is the one chosen.
+    if (rules['(validate.rules).message.required'] === true && !field.partOf) throw new ConfigError(`field "${field.name}" is required`, path.slice(0, path.lastIndexOf('.')) || path);
     return;
   }
   const minItems = rules['(validate.rules).repeated.min_items'] as number | undefined;

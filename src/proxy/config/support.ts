@@ -50,6 +50,50 @@ const supported: Record<string, readonly string[] | typeof ANY_FIELD> = {
   'envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy.WeightedCluster': ['clusters'],
   'envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy.WeightedCluster.ClusterWeight': ['name', 'weight'],
 
+  // HTTP connection manager, routes and the router
+  'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager': [
+    'stat_prefix', 'codec_type', 'route_config', 'http_filters', 'use_remote_address', 'skip_xff_append', 'generate_request_id',
+    'preserve_external_request_id', 'always_set_request_id_in_response', 'max_request_headers_kb', 'request_headers_timeout',
+    'request_timeout', 'server_name', 'server_header_transformation', 'strip_any_host_port', 'common_http_protocol_options',
+  ],
+  'envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter': ['name', 'typed_config'],
+  'envoy.config.core.v3.HttpProtocolOptions': ['idle_timeout'],
+  'envoy.extensions.filters.http.router.v3.Router': ['suppress_envoy_headers'],
+  'envoy.config.route.v3.RouteConfiguration': [
+    'name', 'virtual_hosts', 'request_headers_to_add', 'request_headers_to_remove', 'response_headers_to_add',
+    'response_headers_to_remove', 'ignore_port_in_host_matching', 'validate_clusters',
+  ],
+  'envoy.config.route.v3.VirtualHost': [
+    'name', 'domains', 'routes', 'request_headers_to_add', 'request_headers_to_remove', 'response_headers_to_add',
+    'response_headers_to_remove', 'include_request_attempt_count', 'include_attempt_count_in_response', 'retry_policy',
+  ],
+  'envoy.config.route.v3.Route': [
+    'name', 'match', 'route', 'redirect', 'direct_response', 'request_headers_to_add', 'request_headers_to_remove',
+    'response_headers_to_add', 'response_headers_to_remove', 'metadata', 'decorator',
+  ],
+  // A decorator only names the operation for tracing, which the proxy does not do.
+  'envoy.config.route.v3.Decorator': ANY_FIELD,
+  'envoy.config.route.v3.RouteMatch': ['prefix', 'path', 'safe_regex', 'path_separated_prefix', 'case_sensitive', 'headers', 'query_parameters'],
+  'envoy.config.route.v3.RouteAction': ['cluster', 'weighted_clusters', 'prefix_rewrite', 'host_rewrite_literal', 'timeout', 'retry_policy', 'cluster_not_found_response_code'],
+  'envoy.config.route.v3.WeightedCluster': ['clusters'],
+  'envoy.config.route.v3.WeightedCluster.ClusterWeight': ['name', 'weight'],
+  'envoy.config.route.v3.RetryPolicy': ['retry_on', 'num_retries', 'per_try_timeout', 'retriable_status_codes'],
+  'envoy.config.route.v3.RedirectAction': ['https_redirect', 'scheme_redirect', 'host_redirect', 'port_redirect', 'path_redirect', 'prefix_rewrite', 'response_code', 'strip_query'],
+  'envoy.config.route.v3.DirectResponseAction': ['status', 'body'],
+  'envoy.config.core.v3.DataSource': ['filename', 'inline_bytes', 'inline_string'],
+  'envoy.config.route.v3.HeaderMatcher': [
+    'name', 'exact_match', 'safe_regex_match', 'range_match', 'present_match', 'prefix_match', 'suffix_match',
+    'contains_match', 'string_match', 'invert_match', 'treat_missing_header_as_empty',
+  ],
+  'envoy.type.v3.Int64Range': ['start', 'end'],
+  'envoy.config.route.v3.QueryParameterMatcher': ['name', 'string_match', 'present_match'],
+  'envoy.type.matcher.v3.StringMatcher': ['exact', 'prefix', 'suffix', 'contains', 'safe_regex', 'ignore_case'],
+  // google_re2 only picks the engine (the only one) and a deprecated size limit.
+  'envoy.type.matcher.v3.RegexMatcher': ['regex', 'google_re2'],
+  'envoy.type.matcher.v3.RegexMatcher.GoogleRE2': ANY_FIELD,
+  'envoy.config.core.v3.HeaderValueOption': ['header', 'append', 'append_action', 'keep_empty_value'],
+  'envoy.config.core.v3.HeaderValue': ['key', 'value'],
+
   // Clusters and endpoints
   'envoy.config.cluster.v3.Cluster': [
     'name', 'alt_stat_name', 'type', 'connect_timeout', 'lb_policy', 'load_assignment', 'eds_cluster_config',

@@ -19,6 +19,15 @@ export class ClusterStats {
   readonly lb_healthy_panic: Counter;
   readonly update_success: Counter;
   readonly update_failure: Counter;
+  readonly upstream_rq_total: Counter;
+  readonly upstream_rq_active: Gauge;
+  readonly upstream_rq_completed: Counter;
+  readonly upstream_rq_retry: Counter;
+  readonly upstream_rq_timeout: Counter;
+  readonly upstream_rq_per_try_timeout: Counter;
+  readonly upstream_rq_pending_failure_eject: Counter;
+  /** upstream_rq_1xx .. upstream_rq_5xx, indexed by the status class. */
+  readonly upstream_rq_class: readonly Counter[];
 
   constructor(store: StatsStore, statName: string) {
     const s = store.scope(`cluster.${statName}`, { name: 'envoy_cluster_name', value: statName, family: 'cluster' });
@@ -39,5 +48,13 @@ export class ClusterStats {
     this.lb_healthy_panic = s.counter('lb_healthy_panic');
     this.update_success = s.counter('update_success');
     this.update_failure = s.counter('update_failure');
+    this.upstream_rq_total = s.counter('upstream_rq_total');
+    this.upstream_rq_active = s.gauge('upstream_rq_active');
+    this.upstream_rq_completed = s.counter('upstream_rq_completed');
+    this.upstream_rq_retry = s.counter('upstream_rq_retry');
+    this.upstream_rq_timeout = s.counter('upstream_rq_timeout');
+    this.upstream_rq_per_try_timeout = s.counter('upstream_rq_per_try_timeout');
+    this.upstream_rq_pending_failure_eject = s.counter('upstream_rq_pending_failure_eject');
+    this.upstream_rq_class = [1, 2, 3, 4, 5].map((c) => s.counter(`upstream_rq_${c}xx`));
   }
 }

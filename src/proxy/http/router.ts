@@ -1,0 +1,235 @@
+// envoy.filters.http.router: sends a routed request to a host of its cluster,
+// with the route's timeout and retry policy, and streams the response back.
+import type http from 'node:http';
+import { typeUrls } from '../config/protos.js';
+import type { FactoryContext } from '../network-filters/network-filter.js';
+import { pickWeighted } from '../network-filters/weighted-choice.js';
+import type { Host } from '../upstream/host.js';
+import type { Headers } from './header-mutation.js';
+import type { HttpFilter, HttpRequestContext } from './http-filter.js';
+import { registerHttpFilter } from './http-filter.js';
+import { LOCAL_REPLY, sendLocalReply } from './local-reply.js';
+import { rewritePath } from './route-config.js';
+import type { RouteAction } from './route-config.js';
+import { attempt } from './upstream-request.js';
+import type { AttemptResult } from './upstream-request.js';
+import { backoffMs, shouldRetry } from './retry-decision.js';
+
+/** Hop-by-hop headers are about one connection and never forwarded. */
+const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer'];
+
+/** Envoy buffers at most this much request body for retries; beyond it the request is not retried. */
+export const RETRY_BUFFER_LIMIT = 1 << 20;
+
+interface RouterOptions {
+  suppressEnvoyHeaders: boolean;
+  context: FactoryContext;
+}
+
+type ClusterAction = Extract<RouteAction, { kind: 'cluster' }>;
+
+class Router implements HttpFilter {
+  constructor(private readonly options: RouterOptions) {}
+
+  decodeHeaders(ctx: HttpRequestContext): 'stop' {
+    void this.route(ctx).catch(() => sendLocalReply(ctx, 500, 'internal error'));
+    return 'stop';
+  }
+
+  private async route(ctx: HttpRequestContext): Promise<void> {
+    const selection = ctx.selection;
+    if (!selection) {
+      ctx.stats.no_route.inc();
+      ctx.responseFlags.add('NR');
+      sendLocalReply(ctx, 404, '');
+      return;
+    }
+    const { route, virtualHost } = selection;
+    const action = route.action;
+    if (action.kind === 'direct') {
+      ctx.stats.rq_direct_response.inc();
+      const extra: Headers = {};
+      route.responseHeaders.apply(extra);
+      sendLocalReply(ctx, action.status, action.body ?? '', extra as http.OutgoingHttpHeaders);
+      return;
+    }
+    if (action.kind === 'redirect') {
+      ctx.stats.rq_redirect.inc();
+      sendLocalReply(ctx, action.status, '', { location: redirectLocation(ctx, action) });
+      return;
+    }
+    await this.forward(ctx, action, virtualHost.includeAttemptCount, virtualHost.includeAttemptCountInResponse);
+  }
+
+  private async forward(ctx: HttpRequestContext, action: ClusterAction, attemptCountUp: boolean, attemptCountDown: boolean): Promise<void> {
+    const { context, suppressEnvoyHeaders } = this.options;
+    const choice = action.clusters.length === 1 ? action.clusters[0] : pickWeighted(action.clusters, context.random());
+    const cluster = choice ? context.clusterManager.get(choice.name) : undefined;
+    if (!cluster) {
+      ctx.stats.no_cluster.inc();
+      ctx.responseFlags.add('NC');
+      sendLocalReply(ctx, action.clusterNotFoundStatus, '');
+      return;
+    }
+    const selection = ctx.selection!;
+    const headers = ctx.headers;
+    for (const h of HOP_BY_HOP) delete headers[h];
+    selection.route.requestHeaders.apply(headers);
+    if (action.hostRewrite !== undefined) headers['host'] = action.hostRewrite;
+    const path = action.prefixRewrite !== undefined ? rewritePath(ctx.path, action.matchedPrefix ?? '', action.prefixRewrite) : ctx.path;
+    if (!suppressEnvoyHeaders && action.timeoutMs > 0) headers['x-envoy-expected-rq-timeout-ms'] = String(action.timeoutMs);
+
+    const retry = action.retry;
+    const maxAttempts = 1 + (retry?.numRetries ?? 0);
+    const body = maxAttempts > 1 ? await bufferBody(ctx.request) : ctx.request;
+    const retryable = Buffer.isBuffer(body) || maxAttempts === 1;
+
+    let globalTimedOut = false;
+    let current: { abort(): void } | undefined;
+    const globalTimer = action.timeoutMs > 0
+      ? setTimeout(() => {
+        globalTimedOut = true;
+        cluster.stats.upstream_rq_timeout.inc();
+        ctx.responseFlags.add('UT');
+        current?.abort();
+        sendLocalReply(ctx, 504, LOCAL_REPLY.timeout);
+      }, action.timeoutMs)
+      : undefined;
+    ctx.response.once('close', () => {
+      // The client went away before the response finished: stop the upstream work.
+      // (IncomingMessage's own 'close' only means the request body was read.)
+      if (!ctx.response.writableFinished) {
+        ctx.stats.downstream_rq_rx_reset.inc();
+        current?.abort();
+      }
+    });
+
+    const tried = new Set<Host>();
+    let last: AttemptResult | undefined;
+    for (let n = 1; n <= maxAttempts && !globalTimedOut; n++) {
+      const host = cluster.chooseHost({ excludedHosts: tried });
+      if (!host) {
+        ctx.responseFlags.add('UH');
+        if (globalTimer) clearTimeout(globalTimer);
+        sendLocalReply(ctx, 503, LOCAL_REPLY.noHealthyUpstream);
+        return;
+      }
+      tried.add(host);
+      if (attemptCountUp) headers['x-envoy-attempt-count'] = String(n);
+      const started = Date.now();
+      const a = attempt({ cluster, host, method: ctx.request.method ?? 'GET', path, headers, body, perTryTimeoutMs: retry?.perTryTimeoutMs ?? 0 });
+      current = a;
+      last = await a.result;
+      if (globalTimedOut) {
+        if (last.kind === 'response') last.request.destroy();
+        return;
+      }
+      const outcome = last.kind === 'response' ? { kind: 'response' as const, status: last.response.statusCode ?? 0 } : { kind: last.kind };
+      if (n < maxAttempts && retryable && shouldRetry(retry, outcome)) {
+        cluster.stats.upstream_rq_retry.inc();
+        if (last.kind === 'response') {
+          countResponse(cluster.stats.upstream_rq_class, last.response.statusCode ?? 0);
+          last.response.resume();
+        }
+        await new Promise((r) => setTimeout(r, backoffMs(n, context.random())));
+        continue;
+      }
+      if (globalTimer) clearTimeout(globalTimer);
+      if (last.kind === 'response') {
+        this.respond(ctx, last.response, Date.now() - started, cluster.stats.upstream_rq_class, cluster.stats.upstream_rq_completed, attemptCountDown ? n : undefined);
+        return;
+      }
+      break;
+    }
+    if (globalTimedOut || !last || last.kind === 'response') return;
+    if (last.kind === 'connect-failure') {
+      ctx.responseFlags.add('UF');
+      sendLocalReply(ctx, 503, LOCAL_REPLY.connectFailure);
+    } else if (last.kind === 'per-try-timeout') {
+      ctx.responseFlags.add('UT');
+      sendLocalReply(ctx, 504, LOCAL_REPLY.timeout);
+    } else {
+      ctx.responseFlags.add('UC');
+      sendLocalReply(ctx, 503, LOCAL_REPLY.reset);
+    }
+    if (tried.size > 1) ctx.responseFlags.add('URX');
+  }
+
+  private respond(ctx: HttpRequestContext, upstream: http.IncomingMessage, serviceTimeMs: number, classes: readonly { inc(): void }[], completed: { inc(): void }, attemptCount: number | undefined): void {
+    const status = upstream.statusCode ?? 502;
+    countResponse(classes, status);
+    completed.inc();
+    const headers: Headers = { ...upstream.headers };
+    for (const h of HOP_BY_HOP) delete headers[h];
+    if (!this.options.suppressEnvoyHeaders) headers['x-envoy-upstream-service-time'] = String(serviceTimeMs);
+    if (attemptCount !== undefined) headers['x-envoy-attempt-count'] = String(attemptCount);
+    const server = ctx.server;
+    if (server.transformation === 'OVERWRITE' || (server.transformation === 'APPEND_IF_ABSENT' && headers['server'] === undefined)) headers['server'] = server.name;
+    ctx.selection!.route.responseHeaders.apply(headers);
+    const res = ctx.response;
+    if (res.headersSent) {
+      upstream.destroy();
+      return;
+    }
+    res.writeHead(status, upstream.statusMessage, headers as http.OutgoingHttpHeaders);
+    upstream.pipe(res);
+    upstream.on('error', () => res.destroy());
+    upstream.on('aborted', () => res.destroy());
+  }
+}
+
+function countResponse(classes: readonly { inc(): void }[], status: number): void {
+  const c = Math.floor(status / 100);
+  if (c >= 1 && c <= 5) classes[c - 1]!.inc();
+}
+
+function bufferBody(request: http.IncomingMessage): Promise<Buffer | http.IncomingMessage> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      chunks.push(chunk);
+      if (size > RETRY_BUFFER_LIMIT) {
+        // Too big to replay: send it once, as a stream, starting with what was read.
+        request.pause();
+        request.removeAllListeners('data');
+        request.removeAllListeners('end');
+        request.unshift(Buffer.concat(chunks));
+        resolve(request);
+      }
+    });
+    request.once('end', () => resolve(Buffer.concat(chunks)));
+  });
+}
+
+function redirectLocation(ctx: HttpRequestContext, action: Extract<RouteAction, { kind: 'redirect' }>): string {
+  const hostHeader = String(ctx.request.headers.host ?? '');
+  const colon = hostHeader.lastIndexOf(':');
+  const originalHost = colon > 0 && !hostHeader.endsWith(']') ? hostHeader.slice(0, colon) : hostHeader;
+  const originalPort = colon > 0 && !hostHeader.endsWith(']') ? hostHeader.slice(colon + 1) : '';
+  const scheme = action.scheme ?? 'http';
+  const host = action.host ?? originalHost;
+  // A scheme change drops the old port unless one is given (Envoy does the same).
+  const port = action.port ? String(action.port) : action.scheme !== undefined || action.host !== undefined ? '' : originalPort;
+  let path = ctx.path;
+  const q = path.indexOf('?');
+  const query = q < 0 ? '' : path.slice(q);
+  path = q < 0 ? path : path.slice(0, q);
+  if (action.path !== undefined) path = action.path;
+  else if (action.prefixRewrite !== undefined) path = rewritePath(path, action.matchedPrefix ?? '', action.prefixRewrite);
+  const defaultPort = (scheme === 'http' && port === '80') || (scheme === 'https' && port === '443');
+  return `${scheme}://${host}${port && !defaultPort ? `:${port}` : ''}${path}${action.stripQuery || (action.path !== undefined && action.path.includes('?')) ? '' : query}`;
+}
+
+registerHttpFilter({
+  names: ['envoy.filters.http.router', 'envoy.router'],
+  typeUrl: typeUrls.router,
+  factory: {
+    terminal: true,
+    create(typedConfig, context) {
+      const options: RouterOptions = { suppressEnvoyHeaders: typedConfig?.['suppress_envoy_headers'] === true, context };
+      return () => new Router(options);
+    },
+  },
+});

@@ -1,0 +1,129 @@
+// One attempt of one request to one upstream host over HTTP/1.1, with a
+// keep-alive pool per cluster. Resolves with the response head, or with why
+// there is none (connect failure, reset, per-try timeout).
+import http from 'node:http';
+import type net from 'node:net';
+import type { Cluster } from '../upstream/cluster.js';
+import type { Host } from '../upstream/host.js';
+import type { Headers } from './header-mutation.js';
+
+export type AttemptResult =
+  | { kind: 'response'; response: http.IncomingMessage; request: http.ClientRequest }
+  | { kind: 'connect-failure' | 'reset' | 'per-try-timeout'; error?: Error };
+
+const agents = new WeakMap<Cluster, http.Agent>();
+const counted = new WeakSet<net.Socket>();
+
+function agentFor(cluster: Cluster): http.Agent {
+  let agent = agents.get(cluster);
+  if (!agent) {
+    agent = new http.Agent({ keepAlive: true, scheduling: 'lifo' });
+    agents.set(cluster, agent);
+  }
+  return agent;
+}
+
+export interface AttemptOptions {
+  cluster: Cluster;
+  host: Host;
+  method: string;
+  path: string;
+  headers: Headers;
+  /** The buffered body (retries replay it), or a stream to pipe once. */
+  body: Buffer | http.IncomingMessage;
+  perTryTimeoutMs: number;
+}
+
+export function attempt(options: AttemptOptions): { result: Promise<AttemptResult>; abort(): void } {
+  const { cluster, host } = options;
+  const stats = cluster.stats;
+  stats.upstream_rq_total.inc();
+  stats.upstream_rq_active.inc();
+  host.rqTotal++;
+  host.activeRequests++;
+  let done = false;
+  const finishAccounting = () => {
+    if (done) return;
+    done = true;
+    stats.upstream_rq_active.dec();
+    host.activeRequests--;
+  };
+  const request = http.request({
+    host: host.address,
+    port: host.port,
+    method: options.method,
+    path: options.path,
+    headers: options.headers as http.OutgoingHttpHeaders,
+    agent: agentFor(cluster),
+    ...(cluster.sourceAddress ? { localAddress: cluster.sourceAddress.address } : {}),
+    setHost: false,
+  });
+  const result = new Promise<AttemptResult>((resolve) => {
+    let settled = false;
+    let connectTimer: NodeJS.Timeout | undefined;
+    let tryTimer: NodeJS.Timeout | undefined;
+    const settle = (r: AttemptResult) => {
+      if (settled) return;
+      settled = true;
+      if (connectTimer) clearTimeout(connectTimer);
+      if (tryTimer) clearTimeout(tryTimer);
+      if (r.kind !== 'response') {
+        finishAccounting();
+        host.rqError++;
+        request.destroy();
+      }
+      resolve(r);
+    };
+    request.on('socket', (socket: net.Socket) => {
+      if (!counted.has(socket)) {
+        counted.add(socket);
+        stats.upstream_cx_total.inc();
+        stats.upstream_cx_active.inc();
+        host.cxTotal++;
+        host.cxActive++;
+        socket.once('close', () => {
+          stats.upstream_cx_active.dec();
+          stats.upstream_cx_destroy.inc();
+          host.cxActive--;
+        });
+      }
+      if (socket.connecting) {
+        connectTimer = setTimeout(() => {
+          stats.upstream_cx_connect_timeout.inc();
+          stats.upstream_cx_connect_fail.inc();
+          host.cxConnectFail++;
+          settle({ kind: 'connect-failure', error: new Error('connect timeout') });
+        }, cluster.connectTimeoutMs);
+        socket.once('connect', () => clearTimeout(connectTimer));
+      }
+    });
+    request.on('error', (error: NodeJS.ErrnoException) => {
+      const refused = error.code === 'ECONNREFUSED' || error.code === 'EHOSTUNREACH' || error.code === 'ENETUNREACH' || error.code === 'EADDRNOTAVAIL';
+      if (refused) {
+        stats.upstream_cx_connect_fail.inc();
+        host.cxConnectFail++;
+      }
+      settle({ kind: refused ? 'connect-failure' : 'reset', error });
+    });
+    request.on('response', (response) => {
+      response.once('end', finishAccounting);
+      response.once('close', finishAccounting);
+      settle({ kind: 'response', response, request });
+    });
+    if (options.perTryTimeoutMs > 0) {
+      tryTimer = setTimeout(() => {
+        stats.upstream_rq_per_try_timeout.inc();
+        settle({ kind: 'per-try-timeout' });
+      }, options.perTryTimeoutMs);
+    }
+  });
+  if (Buffer.isBuffer(options.body)) request.end(options.body);
+  else options.body.pipe(request);
+  return {
+    result,
+    abort: () => {
+      request.destroy();
+      finishAccounting();
+    },
+  };
+}

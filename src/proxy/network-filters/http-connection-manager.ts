@@ -1,0 +1,203 @@
+// envoy.filters.network.http_connection_manager over HTTP/1.1: node's HTTP
+// parser (strict: conflicting Content-Length/Transfer-Encoding, oversized or
+// malformed heads are rejected) adopts the connection; each request gets
+// Envoy's request-id and forwarding headers, is routed by the inline
+// route_config, and runs through the HTTP filters, the router last.
+import http from 'node:http';
+import { randomUUID } from 'node:crypto';
+import type net from 'node:net';
+import { unmapIpv4 } from '../cidr.js';
+import { ConfigError } from '../config/errors.js';
+import { durationMs } from '../config/duration.js';
+import type { JsonObject } from '../config/proto-json.js';
+import { typeUrls } from '../config/protos.js';
+import type { DownstreamConnection } from '../downstream.js';
+import type { Headers } from '../http/header-mutation.js';
+import { httpFilterFactory } from '../http/http-filter.js';
+import type { HttpFilter, HttpRequestContext } from '../http/http-filter.js';
+import { HttpStats } from '../http/http-stats.js';
+import { compileRouteConfig, selectRoute } from '../http/route-config.js';
+import type { CompiledRouteConfig } from '../http/route-config.js';
+import '../http/router.js';
+import { registerNetworkFilter } from './network-filter.js';
+import type { FactoryContext, NetworkFilter } from './network-filter.js';
+
+interface HcmConfig {
+  stat_prefix: string;
+  codec_type?: 'AUTO' | 'HTTP1' | 'HTTP2' | 'HTTP3';
+  route_config?: JsonObject;
+  http_filters?: { name: string; typed_config?: JsonObject }[];
+  use_remote_address?: boolean;
+  skip_xff_append?: boolean;
+  generate_request_id?: boolean;
+  preserve_external_request_id?: boolean;
+  always_set_request_id_in_response?: boolean;
+  max_request_headers_kb?: number;
+  request_headers_timeout?: string;
+  request_timeout?: string;
+  server_name?: string;
+  server_header_transformation?: 'OVERWRITE' | 'APPEND_IF_ABSENT' | 'PASS_THROUGH';
+  strip_any_host_port?: boolean;
+  common_http_protocol_options?: { idle_timeout?: string };
+}
+
+/** Envoy's defaults: 60 KiB of request headers, one hour of connection idleness. */
+const DEFAULT_MAX_HEADERS_KB = 60;
+const DEFAULT_IDLE_TIMEOUT_MS = 3_600_000;
+
+interface HcmRuntime {
+  server: http.Server;
+  stats: HttpStats;
+}
+
+function build(typedConfig: JsonObject | undefined, context: FactoryContext, path: string): HcmRuntime {
+  const config = typedConfig as unknown as HcmConfig;
+  const where = `${path}.typed_config`;
+  if (config.codec_type === 'HTTP2' || config.codec_type === 'HTTP3') {
+    throw new ConfigError(`codec_type ${config.codec_type} is not supported by the outrigger proxy yet (HTTP/1.1 only)`, `${where}.codec_type`);
+  }
+  if (!config.route_config) throw new ConfigError('route_config is required (RDS is not wired yet)', where);
+  const routes: CompiledRouteConfig = compileRouteConfig(config.route_config as never, `${where}.route_config`);
+  if ((config.route_config as { validate_clusters?: boolean }).validate_clusters === true) validateClusters(config.route_config, context, `${where}.route_config`);
+  const filterSpecs = config.http_filters ?? [];
+  if (filterSpecs.length === 0) throw new ConfigError('http_filters must end with envoy.filters.http.router', `${where}.http_filters`);
+  const filters: HttpFilter[] = filterSpecs.map((f, i) => {
+    const fPath = `${where}.http_filters[${i}]("${f.name}")`;
+    const factory = httpFilterFactory(f.name, f.typed_config, fPath);
+    if (factory.terminal !== (i === filterSpecs.length - 1)) {
+      throw new ConfigError(factory.terminal ? `"${f.name}" is terminal and must be the last HTTP filter` : `the last HTTP filter must be terminal (envoy.filters.http.router), not "${f.name}"`, fPath);
+    }
+    return factory.create(f.typed_config, context, fPath)();
+  });
+
+  const stats = new HttpStats(context.stats, config.stat_prefix);
+  const useRemoteAddress = config.use_remote_address === true;
+  const generateRequestId = config.generate_request_id ?? true;
+  const serverInfo = { name: config.server_name || 'envoy', transformation: config.server_header_transformation ?? 'OVERWRITE' } as const;
+  const stripPort = config.strip_any_host_port === true;
+
+  const requestTimeout = durationMs(config.request_timeout, 0);
+  const headersTimeout = durationMs(config.request_headers_timeout, 0);
+  const server = http.createServer({
+    maxHeaderSize: (config.max_request_headers_kb ?? DEFAULT_MAX_HEADERS_KB) * 1024,
+    keepAliveTimeout: durationMs(config.common_http_protocol_options?.idle_timeout, DEFAULT_IDLE_TIMEOUT_MS),
+    requestTimeout,
+    // Node's parser needs a headers timeout; without Envoy's request_headers_timeout we keep
+    // node's 60 s (or the request timeout, if shorter), which also bounds slowloris clients.
+    headersTimeout: headersTimeout > 0 ? headersTimeout : requestTimeout > 0 ? Math.min(requestTimeout, 60_000) : 60_000,
+    joinDuplicateHeaders: true,
+  });
+
+  // A client that sends its request and half-closes (printf … | nc -N) still gets its response:
+  // node's server otherwise ends the socket at the client's FIN, before we could answer.
+  (server as http.Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
+
+  server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    stats.downstream_rq_total.inc();
+    stats.downstream_rq_http1_total.inc();
+    stats.downstream_rq_active.inc();
+    res.once('close', () => {
+      stats.downstream_rq_active.dec();
+      stats.downstream_rq_completed.inc();
+      const c = Math.floor(res.statusCode / 100);
+      if (c >= 1 && c <= 5) stats.downstream_rq_class[c - 1]!.inc();
+    });
+    const headers: Headers = { ...req.headers };
+    // x-request-id: kept when it comes from inside the mesh, made up otherwise.
+    let requestId = headers['x-request-id'] as string | undefined;
+    if (generateRequestId && (!requestId || (useRemoteAddress && !config.preserve_external_request_id))) {
+      requestId = randomUUID();
+      headers['x-request-id'] = requestId;
+    }
+    if (requestId && config.always_set_request_id_in_response) res.setHeader('x-request-id', requestId);
+    const remote = unmapIpv4(req.socket.remoteAddress ?? '');
+    if (useRemoteAddress) {
+      if (!config.skip_xff_append) {
+        const xff = headers['x-forwarded-for'];
+        headers['x-forwarded-for'] = xff ? `${String(xff)},${remote}` : remote;
+      }
+      headers['x-forwarded-proto'] = 'http';
+    } else if (headers['x-forwarded-proto'] === undefined) headers['x-forwarded-proto'] = 'http';
+
+    const path = req.url ?? '/';
+    const ctx: HttpRequestContext = {
+      request: req,
+      response: res,
+      headers,
+      path,
+      selection: selectRoute(routes, String(req.headers.host ?? ''), { path, header: (name) => joined(headers[name]) }, stripPort),
+      requestId: requestId ?? '',
+      startedAt: Date.now(),
+      stats,
+      responseFlags: new Set(),
+      server: serverInfo,
+    };
+    for (const filter of filters) if (filter.decodeHeaders(ctx) === 'stop') break;
+  });
+
+  // Malformed heads, smuggling attempts (Content-Length with Transfer-Encoding), oversized headers
+  // and slow clients end here: answer, close, and never let it reach the rest of the process.
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: net.Socket) => {
+    stats.downstream_cx_protocol_error.inc();
+    const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+    if (status === 408) stats.downstream_rq_timeout.inc();
+    const reason = http.STATUS_CODES[status] ?? 'Bad Request';
+    if (socket.writable && !(socket as net.Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent) {
+      socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-length: ${reason.length}\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n${reason}`);
+    }
+    socket.destroy();
+  });
+  return { server, stats };
+}
+
+function joined(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.join(',') : value;
+}
+
+function validateClusters(routeConfig: JsonObject, context: FactoryContext, path: string): void {
+  const hosts = (routeConfig['virtual_hosts'] ?? []) as { routes?: { route?: { cluster?: string; weighted_clusters?: { clusters: { name: string }[] } } }[] }[];
+  for (const vh of hosts) {
+    for (const r of vh.routes ?? []) {
+      const names = r.route?.cluster !== undefined ? [r.route.cluster] : (r.route?.weighted_clusters?.clusters ?? []).map((c) => c.name);
+      for (const name of names) if (!context.clusterManager.get(name)) throw new ConfigError(`route refers to unknown cluster "${name}" (validate_clusters is true)`, path);
+    }
+  }
+}
+
+class HttpConnectionManager implements NetworkFilter {
+  constructor(private readonly runtime: HcmRuntime) {}
+
+  onNewConnection(connection: DownstreamConnection): 'stop' {
+    const { server, stats } = this.runtime;
+    const socket = connection.socket;
+    stats.downstream_cx_total.inc();
+    stats.downstream_cx_active.inc();
+    socket.once('close', () => stats.downstream_cx_active.dec());
+    const peeked = connection.takePeeked();
+    if (!connection.readEnded) {
+      // The sniffed bytes go back in front of the stream for the parser.
+      if (peeked.length > 0) socket.unshift(peeked);
+      server.emit('connection', socket);
+      socket.resume();
+      return 'stop';
+    }
+    // The client sent everything and half-closed while being sniffed: replay it to the parser.
+    server.emit('connection', socket);
+    if (peeked.length > 0) socket.emit('data', peeked);
+    socket.emit('end');
+    return 'stop';
+  }
+}
+
+registerNetworkFilter({
+  names: ['envoy.filters.network.http_connection_manager', 'envoy.http_connection_manager'],
+  typeUrl: typeUrls.httpConnectionManager,
+  factory: {
+    terminal: true,
+    create(typedConfig, context, path) {
+      if (!typedConfig) throw new ConfigError('typed_config is required', path);
+      const runtime = build(typedConfig, context, path);
+      return () => new HttpConnectionManager(runtime);
+    },
+  },
+});
