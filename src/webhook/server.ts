@@ -54,7 +54,10 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
       // Node checks the two timeouts above on this interval; its default (30 s) would let a
       // slow client outlive the API server's patience.
       connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(requestTimeout / 4))),
-      keepAliveTimeout: 30_000,
+      // Longer than the API server's idle timeout for webhook connections (90 s): the client closes
+      // an idle connection first, so it never sends a pod on one the server is closing (a POST
+      // is not retried, and under failurePolicy Fail that pod would be refused).
+      keepAliveTimeout: 125_000,
     },
     createInjectionHandler(options.settings, {
       metrics,
