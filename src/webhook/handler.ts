@@ -31,34 +31,39 @@ function reply(res: ServerResponse, status: number, body: string, contentType = 
   res.end(body);
 }
 
-/** Reads the whole body, or null after answering 413 when it is larger than the limit. */
-function readBody(req: IncomingMessage, res: ServerResponse, limit: number): Promise<Buffer | null> {
-  return new Promise((resolve, reject) => {
+type BodyResult = { body: Buffer } | { failure: 'too_large' | 'aborted' };
+
+/** Reads the whole body; answers 413 itself when it is larger than the limit. */
+function readBody(req: IncomingMessage, res: ServerResponse, limit: number): Promise<BodyResult> {
+  return new Promise((resolve) => {
+    let settled = false;
+    const settle = (result: BodyResult) => {
+      if (!settled) resolve(result);
+      settled = true;
+    };
     const tooLarge = () => {
       // Close the connection: the rest of the body is not worth reading.
       reply(res, 413, `request body larger than ${limit} bytes\n`, undefined, true);
       res.once('finish', () => req.destroy());
-      resolve(null);
+      settle({ failure: 'too_large' });
     };
     const declared = Number(req.headers['content-length']);
     if (Number.isFinite(declared) && declared > limit) return tooLarge();
     const chunks: Buffer[] = [];
     let size = 0;
-    let done = false;
     req.on('data', (chunk: Buffer) => {
-      if (done) return;
+      if (settled) return;
       size += chunk.length;
       if (size > limit) {
-        done = true;
         req.pause();
         return tooLarge();
       }
       chunks.push(chunk);
     });
-    req.on('end', () => {
-      if (!done) resolve(Buffer.concat(chunks));
-    });
-    req.on('error', reject);
+    req.on('end', () => settle({ body: Buffer.concat(chunks) }));
+    // A client that goes away mid-body: nobody to answer, nothing to count as ours.
+    req.on('error', () => settle({ failure: 'aborted' }));
+    req.on('close', () => settle({ failure: 'aborted' }));
   });
 }
 
@@ -82,8 +87,12 @@ export function createInjectionHandler(source: SettingsSource, options: Injectio
       req.resume();
       return reply(res, 415, `invalid Content-Type ${JSON.stringify(contentType)}, expected application/json\n`);
     }
-    const body = await readBody(req, res, maxBodyBytes);
-    if (body === null) return metrics.recordFailure('body_too_large');
+    const read = await readBody(req, res, maxBodyBytes);
+    if ('failure' in read) {
+      if (read.failure === 'too_large') metrics.recordFailure('body_too_large');
+      return;
+    }
+    const { body } = read;
     if (body.length === 0) {
       metrics.recordFailure('bad_request');
       return reply(res, 400, 'no body found\n');

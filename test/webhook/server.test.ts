@@ -254,6 +254,20 @@ describe('webhook over HTTPS: bad input', () => {
     assert.ok(metrics.failureCount('timeout') >= 1);
   });
 
+  test('a client that goes away mid-body: nothing answered, nothing counted as ours, still serving', async () => {
+    const internal = metrics.failureCount('internal');
+    await new Promise<void>((resolve, reject) => {
+      const socket = tls.connect({ host: '127.0.0.1', port: webhook.port, ca: ca.cert }, () => {
+        socket.write('POST /inject HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n\r\n{"apiVersion":', () => setTimeout(() => socket.destroy(), 50));
+      });
+      socket.on('close', () => resolve());
+      socket.on('error', reject);
+    });
+    await sleep(50);
+    assert.equal(metrics.failureCount('internal'), internal);
+    assert.equal((await request(webhook.port, ca.cert, { method: 'GET', path: '/healthz' })).status, 200);
+  });
+
   test('a client that never starts TLS is closed', async () => {
     const started = Date.now();
     await new Promise<void>((resolve, reject) => {
