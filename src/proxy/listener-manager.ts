@@ -11,9 +11,21 @@ import type { Endpoint } from './downstream.js';
 import { ListenerRuntime } from './listener.js';
 import type { FactoryContext } from './network-filters/index.js';
 
+/** A listener's place: the runtime object can be swapped in place when LDS updates it. */
+interface Slot {
+  runtime: ListenerRuntime;
+  server?: net.Server;
+}
+
+/** Listeners at the same socket with the same socket options can share the bound socket on update. */
+function sameSocket(a: ListenerRuntime, b: ListenerRuntime): boolean {
+  // A listener first bound on port 0 is the same socket as its update naming the port it got.
+  const samePort = a.port === b.port || (b.port !== 0 && a.boundPort === b.port);
+  return a.address === b.address && samePort && a.bindToPort === b.bindToPort && a.transparent === b.transparent && a.ipv6Only === b.ipv6Only;
+}
+
 export class ListenerManager implements ListenerLookup {
-  private readonly listeners = new Map<string, ListenerRuntime>();
-  private readonly servers = new Map<ListenerRuntime, net.Server>();
+  private readonly slots = new Map<string, Slot>();
   /** Downstream sockets that are open; a drain waits for them. */
   readonly activeSockets = new Set<net.Socket>();
   private accepting = true;
@@ -25,7 +37,7 @@ export class ListenerManager implements ListenerLookup {
     const built = configs.map((c, i) => new ListenerRuntime(c, this.context, `${pathPrefix}[${i}]("${c.name}")`));
     const seen = new Map<string, string>();
     for (const l of built) {
-      if (this.listeners.has(l.name)) throw new ConfigError(`duplicate listener "${l.name}"`);
+      if (this.slots.has(l.name)) throw new ConfigError(`duplicate listener "${l.name}"`);
       const key = `${l.address}|${l.port}`;
       if (l.port !== 0 && seen.has(key)) throw new ConfigError(`listeners "${seen.get(key)}" and "${l.name}" have the same address ${l.address}:${l.port}`);
       seen.set(key, l.name);
@@ -35,27 +47,67 @@ export class ListenerManager implements ListenerLookup {
 
   /** Adds built listeners and binds those with bind_to_port (all or none). */
   async add(built: readonly ListenerRuntime[]): Promise<void> {
-    const bound: net.Server[] = [];
+    const slots: Slot[] = [];
     try {
-      for (const listener of built) {
-        if (listener.bindToPort) bound.push(await this.bind(listener));
-        else listener.boundPort = listener.port;
+      for (const runtime of built) {
+        const slot: Slot = { runtime };
+        if (runtime.bindToPort) await this.bind(slot);
+        else runtime.boundPort = runtime.port;
+        slots.push(slot);
       }
     } catch (error) {
-      for (const s of bound) s.close();
+      for (const s of slots) s.server?.close();
       throw error;
     }
-    for (const listener of built) this.listeners.set(listener.name, listener);
+    for (const slot of slots) this.slots.set(slot.runtime.name, slot);
   }
 
-  private bind(listener: ListenerRuntime): Promise<net.Server> {
+  /**
+   * LDS: adds a listener or replaces one of the same name. A replacement at the same socket takes
+   * over the bound socket in place (no connection is refused meanwhile); connections already
+   * accepted keep the filter chains they started with. A bad listener changes nothing.
+   */
+  async addOrUpdate(config: ListenerConfig, versionInfo?: string): Promise<ListenerRuntime> {
+    const runtime = new ListenerRuntime(config, this.context, `Listener("${config.name}")`, true, versionInfo);
+    for (const slot of this.slots.values()) {
+      const other = slot.runtime;
+      if (other.name !== runtime.name && runtime.port !== 0 && other.address === runtime.address && other.port === runtime.port) {
+        throw new ConfigError(`listener "${runtime.name}" has the same address ${runtime.address}:${runtime.port} as "${other.name}"`);
+      }
+    }
+    const existing = this.slots.get(runtime.name);
+    if (existing && sameSocket(existing.runtime, runtime)) {
+      runtime.boundPort = existing.runtime.boundPort;
+      existing.runtime = runtime;
+      return runtime;
+    }
+    const slot: Slot = { runtime };
+    // A listener moving to another socket: the old socket closes first when the port is the same.
+    if (existing && (existing.runtime.port === runtime.port || existing.runtime.boundPort === runtime.port)) existing.server?.close();
+    if (runtime.bindToPort) await this.bind(slot);
+    else runtime.boundPort = runtime.port;
+    existing?.server?.close();
+    this.slots.set(runtime.name, slot);
+    return runtime;
+  }
+
+  /** LDS removal: stops accepting on the listener; its open connections run to completion. */
+  remove(name: string): boolean {
+    const slot = this.slots.get(name);
+    slot?.server?.close();
+    return this.slots.delete(name);
+  }
+
+  private bind(slot: Slot): Promise<void> {
+    const listener = slot.runtime;
     const server = net.createServer({ pauseOnConnect: true, allowHalfOpen: true, noDelay: true }, (socket) => {
       if (!this.accepting) {
         socket.destroy();
         return;
       }
       this.track(socket);
-      onAccept(socket, listener, this);
+      // The slot, not the listener captured at bind time: an in-place update applies to the next connection.
+      onAccept(socket, slot.runtime, this);
     });
     return new Promise((resolve, reject) => {
       server.once('error', (error: NodeJS.ErrnoException) =>
@@ -72,8 +124,8 @@ export class ListenerManager implements ListenerLookup {
           return;
         }
         listener.boundPort = (server.address() as net.AddressInfo).port;
-        this.servers.set(listener, server);
-        resolve(server);
+        slot.server = server;
+        resolve();
       });
     });
   }
@@ -86,7 +138,7 @@ export class ListenerManager implements ListenerLookup {
   listenerFor(destination: Endpoint): ListenerRuntime | undefined {
     const address = unmapIpv4(destination.address);
     let wildcard: ListenerRuntime | undefined;
-    for (const l of this.listeners.values()) {
+    for (const { runtime: l } of this.slots.values()) {
       if (l.boundPort !== destination.port) continue;
       if (l.address === address) return l;
       const v4 = net.isIPv4(address);
@@ -96,19 +148,21 @@ export class ListenerManager implements ListenerLookup {
   }
 
   get(name: string): ListenerRuntime | undefined {
-    return this.listeners.get(name);
+    return this.slots.get(name)?.runtime;
   }
 
   all(): ListenerRuntime[] {
-    return [...this.listeners.values()];
+    return [...this.slots.values()].map((s) => s.runtime);
   }
 
   /** Stops accepting on every listener (the first step of a drain). */
   async stopListening(): Promise<void> {
     this.accepting = false;
     // close() stops accepting at once; its callback waits for open connections, which the drain handles.
-    for (const server of this.servers.values()) server.close();
-    this.servers.clear();
+    for (const slot of this.slots.values()) {
+      slot.server?.close();
+      delete slot.server;
+    }
     await Promise.resolve();
   }
 

@@ -42,7 +42,14 @@ export class ListenerRuntime {
   readonly stats: ListenerStats;
   readonly lastUpdated = new Date();
 
-  constructor(readonly config: ListenerConfig, context: FactoryContext, path: string, readonly addedViaApi = false) {
+  constructor(
+    readonly config: ListenerConfig,
+    context: FactoryContext,
+    path: string,
+    readonly addedViaApi = false,
+    /** The xDS version that delivered this listener (config_dump's version_info). */
+    readonly versionInfo?: string,
+  ) {
     this.name = config.name;
     const socket = config.address?.socket_address;
     if (!socket) throw new ConfigError('address.socket_address is required', path);

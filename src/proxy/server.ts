@@ -85,7 +85,6 @@ export class ProxyServer implements AdminTarget {
       clusterManager: this.clusterManager,
       stats: this.stats,
       random,
-      trackConnection: (socket) => this.listenerManager.track(socket),
     };
     this.listenerManager = new ListenerManager(context);
     this.admin = new AdminServer(this);
@@ -171,8 +170,12 @@ export class ProxyServer implements AdminTarget {
     return buildConfigDump({
       bootstrap: this.bootstrap as unknown as JsonObject,
       bootstrapLoaded: this.loaded,
-      clusters: this.clusterManager.all().map((c) => ({ resource: c.config as unknown as JsonObject, lastUpdated: this.loaded, addedViaApi: c.addedViaApi })),
-      listeners: this.listenerManager.all().map((l) => ({ resource: l.config as unknown as JsonObject, lastUpdated: l.lastUpdated, addedViaApi: l.addedViaApi })),
+      clusters: this.clusterManager.all().map((c) => ({
+        resource: c.config as unknown as JsonObject, lastUpdated: c.lastUpdated, addedViaApi: c.addedViaApi, ...(c.versionInfo ? { versionInfo: c.versionInfo } : {}),
+      })),
+      listeners: this.listenerManager.all().map((l) => ({
+        resource: l.config as unknown as JsonObject, lastUpdated: l.lastUpdated, addedViaApi: l.addedViaApi, ...(l.versionInfo ? { versionInfo: l.versionInfo } : {}),
+      })),
     });
   }
 

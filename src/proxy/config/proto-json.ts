@@ -100,8 +100,14 @@ class Decoder {
       if (raw === null) continue; // JSON null means "unset" in the proto3 mapping
       const fieldPath = path === '' ? field.name : `${path}.${field.name}`;
       if (field.name in out) throw new ConfigError(`field "${field.name}" is given twice (as "${field.name}" and "${lowerCamel(field.name)}")`, path);
+      const supported = this.policy(name, field.name);
+      // A set message is never a default: reject it before looking inside, so the error names this field.
+      // (Wrappers are scalars in JSON; false or 0 there is the default and is judged after decoding.)
+      if (!supported && field.resolvedType instanceof protobuf.Type && !WRAPPERS.has(fullName(field.resolvedType)) && !field.repeated && !(field instanceof protobuf.MapField)) {
+        throw new ConfigError(`field "${field.name}" of ${name} is not supported by the outrigger proxy`, path);
+      }
       const decoded = this.field(field, raw, fieldPath);
-      if (!this.policy(name, field.name) && !isDefault(field, decoded)) {
+      if (!supported && !isDefault(field, decoded)) {
         throw new ConfigError(`field "${field.name}" of ${name} is not supported by the outrigger proxy`, path);
       }
       out[field.name] = decoded;

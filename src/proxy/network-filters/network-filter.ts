@@ -19,8 +19,6 @@ export interface FactoryContext {
   clusterManager: ClusterManager;
   stats: StatsStore;
   random: Random;
-  /** Connections that must finish before a drain completes register here. */
-  trackConnection(socket: import('node:net').Socket): void;
 }
 
 export interface NetworkFilterFactory {

@@ -24,9 +24,15 @@ export class ClusterManager {
     for (const c of built) this.clusters.set(c.name, c);
   }
 
-  /** Adds or replaces a cluster from CDS. */
-  addOrUpdate(config: ClusterConfig): Cluster {
+  /**
+   * CDS: adds or replaces a cluster. The new cluster warms (STRICT_DNS resolves) before it
+   * replaces the old one, so connections never see a cluster without hosts it could have had.
+   * A bad cluster changes nothing.
+   */
+  async addOrUpdate(config: ClusterConfig, versionInfo?: string): Promise<Cluster> {
     const cluster = createCluster(config, this.context, `Cluster("${config.name}")`, true);
+    cluster.versionInfo = versionInfo;
+    await cluster.initialize();
     this.clusters.get(config.name)?.close();
     this.clusters.set(config.name, cluster);
     return cluster;

@@ -38,6 +38,9 @@ export abstract class Cluster {
   protected readonly lb: LoadBalancer | undefined;
   protected hostList: readonly Host[] = [];
   readonly addedViaApi: boolean;
+  readonly lastUpdated = new Date();
+  /** The xDS version that delivered this cluster (config_dump's version_info). */
+  versionInfo: string | undefined;
 
   constructor(readonly config: ClusterConfig, context: ClusterContext, path: string, addedViaApi = false) {
     this.name = config.name;
