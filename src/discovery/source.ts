@@ -4,7 +4,9 @@
 import type { AdsSource, JsonObject, Node, ProxyWatch } from '../xds/ads-server.js';
 import type { MeshModel } from './model.js';
 import { parseNodeId } from './proxy.js';
-import { generateForProxy, TypeUrl } from './generate/index.js';
+import { generateForProxy, ProxyContext, TypeUrl } from './generate/index.js';
+import { grpcClusters, grpcListeners, grpcRoutes } from './generate/grpc.js';
+import { loadAssignment } from './generate/endpoints.js';
 import type { MeshSettings, ProxyResources } from './generate/index.js';
 import { defaultMeshSettings } from './generate/index.js';
 
@@ -50,9 +52,29 @@ export class DiscoverySource implements AdsSource {
       return cache.resources;
     };
     this.connected.set(node.id, (this.connected.get(node.id) ?? 0) + 1);
+    // Proxyless gRPC clients say so in their metadata, as Istio's do.
+    const proxyless = node.metadata['GENERATOR'] === 'grpc';
+    const grpcResources = (typeUrl: string, names: readonly string[]): JsonObject[] => {
+      const ctx = new ProxyContext(this.model, proxy, this.mesh);
+      switch (typeUrl) {
+        case TypeUrl.Listener:
+          return grpcListeners(ctx, names) as JsonObject[];
+        case TypeUrl.RouteConfiguration:
+          return grpcRoutes(ctx, names) as JsonObject[];
+        case TypeUrl.Cluster: {
+          const clusters = grpcClusters(ctx);
+          return (names.length === 0 ? clusters : clusters.filter((c) => names.includes(String(c['name'])))) as JsonObject[];
+        }
+        case TypeUrl.ClusterLoadAssignment:
+          return names.map((n) => loadAssignment(ctx, n)).filter((a) => a !== undefined) as JsonObject[];
+        default:
+          return [];
+      }
+    };
     return {
       version: () => this.versionText,
       resources: (typeUrl, names) => {
+        if (proxyless) return grpcResources(typeUrl, names);
         const all = resourcesNow();
         const pick = (list: Record<string, unknown>[], key: 'name' | 'clusterName') => (names.length === 0 ? list : list.filter((r) => names.includes(String(r[key]))));
         switch (typeUrl) {

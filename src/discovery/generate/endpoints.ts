@@ -35,7 +35,8 @@ export function loadAssignment(ctx: ProxyContext, clusterName: string): Obj | un
       if (first.locality.zone) locality['zone'] = first.locality.zone;
       if (first.locality.subZone) locality['subZone'] = first.locality.subZone;
       return {
-        ...(Object.keys(locality).length > 0 ? { locality } : {}),
+        // Always present, even empty: gRPC's xDS client refuses endpoints without a locality.
+        locality,
         lbEndpoints: group.map((e) => ({
           endpoint: { address: { socketAddress: { address: e.address, portValue: e.port } } },
           healthStatus: e.ready ? 'HEALTHY' : 'UNHEALTHY',
