@@ -1,7 +1,9 @@
 // `outrigger discovery`: the registry directory → the model → per-proxy xDS over
 // ADS, with a monitoring endpoint (/metrics, /debug/syncz, /ready).
 import http from 'node:http';
-import { readFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { scope } from '../log/index.js';
 import { startAdsServer } from '../xds/ads-server.js';
 import type { AdsServer } from '../xds/ads-server.js';
@@ -11,6 +13,8 @@ import { buildModel } from './model.js';
 import { loadRegistryDir, watchRegistryDir } from './registry-dir.js';
 import { DiscoverySource } from './source.js';
 import type { MeshSettings } from './generate/index.js';
+import { createCertificateAuthority, FileSettingsSource, issueServingCertificate, startWebhookServer, webhookDnsNames } from '../webhook/index.js';
+import type { WebhookServer } from '../webhook/index.js';
 
 const log = scope('discovery');
 
@@ -19,11 +23,24 @@ export interface DiscoveryOptions {
   grpcAddr: string;
   monitoringAddr: string;
   meshConfigFile?: string;
+  /** The injection webhook, served as istiod does on 15017; absent: not served. */
+  webhook?: {
+    port: number;
+    injectConfigFile?: string;
+    valuesFile?: string;
+    /** Serving certificate and key; when absent a CA and certificate are made for this run. */
+    tlsCertFile?: string;
+    tlsKeyFile?: string;
+    namespace?: string;
+  };
 }
 
 export interface DiscoveryServer {
   grpcPort: number;
   monitoringPort: number;
+  webhook: WebhookServer | undefined;
+  /** The CA that signed a generated webhook certificate (for the caBundle), if one was made. */
+  webhookCaFile: string | undefined;
   source: DiscoverySource;
   ads: AdsServer;
   reload(): boolean;
@@ -105,16 +122,47 @@ export async function startDiscovery(options: DiscoveryOptions): Promise<Discove
   });
   const monitoringPort = (monitoring.address() as { port: number }).port;
 
+  let webhook: WebhookServer | undefined;
+  let generatedDir: string | undefined;
+  if (options.webhook) {
+    let certFile = options.webhook.tlsCertFile;
+    let keyFile = options.webhook.tlsKeyFile;
+    if (!certFile || !keyFile) {
+      // Like istiod with no certificates given: a CA of our own for this run.
+      generatedDir = mkdtempSync(path.join(tmpdir(), 'outrigger-webhook-'));
+      chmodSync(generatedDir, 0o700);
+      const ca = await createCertificateAuthority({ commonName: 'outrigger-discovery-ca' });
+      const serving = await issueServingCertificate(ca, { dnsNames: webhookDnsNames(options.webhook.namespace ?? 'istio-system'), ipAddresses: ['127.0.0.1'] });
+      certFile = path.join(generatedDir, 'cert.pem');
+      keyFile = path.join(generatedDir, 'key.pem');
+      writeFileSync(path.join(generatedDir, 'ca.pem'), ca.cert);
+      writeFileSync(certFile, serving.cert);
+      writeFileSync(keyFile, serving.key, { mode: 0o600 });
+      log.info(`injection webhook certificate generated; its CA (the caBundle) is ${path.join(generatedDir, 'ca.pem')}`);
+    }
+    const settingsSource = await FileSettingsSource.open({
+      ...(options.webhook.injectConfigFile ? { injectConfig: options.webhook.injectConfigFile } : {}),
+      ...(options.webhook.valuesFile ? { values: options.webhook.valuesFile } : {}),
+      ...(options.meshConfigFile ? { meshConfig: options.meshConfigFile } : {}),
+    });
+    webhook = await startWebhookServer({ settings: settingsSource, certFile, keyFile, port: options.webhook.port });
+    log.info(`serving the injection webhook on port ${webhook.port} (POST /inject)`);
+  }
+
   return {
     grpcPort: ads.port,
     monitoringPort,
+    webhook,
+    webhookCaFile: generatedDir ? path.join(generatedDir, 'ca.pem') : undefined,
     source,
     ads,
     reload,
     close: async () => {
       stopWatching();
       monitoring.close();
+      await webhook?.close();
       await ads.close();
+      if (generatedDir) rmSync(generatedDir, { recursive: true, force: true });
     },
   };
 }

@@ -116,3 +116,35 @@ describe('outrigger discovery (command line)', () => {
     assert.equal(out.stderr, 'Error: --configDir /nonexistent/registry: no such directory\n');
   });
 });
+
+describe('outrigger discovery serves the injection webhook, as istiod does', () => {
+  test('POST /inject over HTTPS with the generated CA returns a JSON patch', async () => {
+    const { request } = await import('node:https');
+    const dir = mkdtempSync(path.join(tmpdir(), 'registry-'));
+    const restore = setSink(() => {});
+    const server = await startDiscovery({ configDir: dir, grpcAddr: '127.0.0.1:0', monitoringAddr: '127.0.0.1:0', webhook: { port: 0 } });
+    try {
+      const { readFileSync } = await import('node:fs');
+      const ca = readFileSync(server.webhookCaFile!, 'utf8');
+      const review = { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid: 'abc-123', kind: { group: '', version: 'v1', kind: 'Pod' }, resource: { group: '', version: 'v1', resource: 'pods' }, namespace: 'default', operation: 'CREATE', object: { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web', labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'nginx' }] } } } };
+      const body = JSON.stringify(review);
+      const response = await new Promise<Obj>((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port: server.webhook!.port, path: '/inject', method: 'POST', ca, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+          let text = '';
+          res.setEncoding('utf8').on('data', (d: string) => (text += d)).on('end', () => resolve(JSON.parse(text) as Obj));
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+      assert.equal(response['response']['uid'], 'abc-123');
+      assert.equal(response['response']['allowed'], true);
+      assert.equal(response['response']['patchType'], 'JSONPatch');
+      const patch = JSON.parse(Buffer.from(response['response']['patch'], 'base64').toString()) as Obj[];
+      assert.ok(patch.some((op) => JSON.stringify(op).includes('istio-proxy')));
+    } finally {
+      await server.close();
+      setSink(restore);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
