@@ -78,6 +78,7 @@ export class ListenerManager implements ListenerLookup {
     const existing = this.slots.get(runtime.name);
     if (existing && sameSocket(existing.runtime, runtime)) {
       runtime.boundPort = existing.runtime.boundPort;
+      existing.runtime.close();
       existing.runtime = runtime;
       return runtime;
     }
@@ -87,6 +88,7 @@ export class ListenerManager implements ListenerLookup {
     if (runtime.bindToPort) await this.bind(slot);
     else runtime.boundPort = runtime.port;
     existing?.server?.close();
+    existing?.runtime.close();
     this.slots.set(runtime.name, slot);
     return runtime;
   }
@@ -95,6 +97,7 @@ export class ListenerManager implements ListenerLookup {
   remove(name: string): boolean {
     const slot = this.slots.get(name);
     slot?.server?.close();
+    slot?.runtime.close();
     return this.slots.delete(name);
   }
 
@@ -174,5 +177,10 @@ export class ListenerManager implements ListenerLookup {
       await new Promise((resolve) => setTimeout(resolve, Math.min(50, Math.max(1, deadline - Date.now()))));
     }
     for (const s of this.activeSockets) s.destroy();
+  }
+
+  /** After a drain: releases every listener's filter resources. */
+  close(): void {
+    for (const slot of this.slots.values()) slot.runtime.close();
   }
 }

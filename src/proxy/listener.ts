@@ -11,7 +11,7 @@ import type { DownstreamConnection } from './downstream.js';
 import { listenerFilterFactory } from './listener-filters/index.js';
 import type { ListenerFilter } from './listener-filters/index.js';
 import { networkFilterFactory } from './network-filters/index.js';
-import type { FactoryContext, NetworkFilter } from './network-filters/index.js';
+import type { FactoryContext, NetworkFilterMaker } from './network-filters/index.js';
 import { ListenerStats, listenerStatName } from './listener-stats.js';
 
 /** Envoy's default listener_filters_timeout. */
@@ -19,7 +19,7 @@ export const DEFAULT_LISTENER_FILTERS_TIMEOUT_MS = 15_000;
 
 export interface FilterChainRuntime {
   name: string;
-  filters: readonly (() => NetworkFilter)[];
+  filters: readonly NetworkFilterMaker[];
 }
 
 export class ListenerRuntime {
@@ -74,6 +74,11 @@ export class ListenerRuntime {
     this.defaultChain = config.default_filter_chain ? buildChain(config.default_filter_chain, context, `${path}.default_filter_chain`) : undefined;
     if (this.chains.length === 0 && !this.defaultChain) throw new ConfigError('a listener needs filter_chains or a default_filter_chain', path);
     this.stats = new ListenerStats(context.stats, config.stat_prefix || listenerStatName(this.address, this.port));
+  }
+
+  /** Releases what the filter factories built; connections already accepted keep working. */
+  close(): void {
+    for (const chain of [...this.chains, ...(this.defaultChain ? [this.defaultChain] : [])]) for (const make of chain.filters) make.close?.();
   }
 
   /** The chain for a connection whose listener filters have run. */

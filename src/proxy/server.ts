@@ -206,6 +206,7 @@ export class ProxyServer implements AdminTarget {
   /** Closes everything now. */
   async shutdown(): Promise<void> {
     await this.listenerManager.drain(0);
+    this.listenerManager.close();
     this.clusterManager.close();
     await this.admin.close();
     for (const w of this.quitWaiters.splice(0)) w();

@@ -281,3 +281,30 @@ describe('sniffed HTTP reaches the connection manager intact', () => {
     }
   });
 });
+
+describe('slow clients', () => {
+  test('request_headers_timeout answers a slowloris client with 408 and closes it', async () => {
+    const p = await proxy({
+      static_resources: {
+        listeners: [{ name: 'slowloris', address: sa('127.0.0.1', 0), filter_chains: [{ filters: [hcm({ virtual_hosts: [{ name: 'all', domains: ['*'], routes: [{ match: { prefix: '/' }, direct_response: { status: 200 } }] }] }, { request_headers_timeout: '0.3s' })] }] }],
+      },
+    });
+    try {
+      const port = listenerPort(p, 'slowloris');
+      const started = Date.now();
+      const reply = await new Promise<string>((resolve) => {
+        const s = net.connect(port, '127.0.0.1', () => s.write('GET / HTTP/1.1\r\nHost: x\r\nX-Slow: '));
+        let data = '';
+        s.setEncoding('utf8');
+        s.on('data', (d: string) => (data += d));
+        s.on('error', () => resolve(data));
+        s.on('close', () => resolve(data));
+      });
+      assert.match(reply, /^HTTP\/1\.1 408 Request Timeout/);
+      assert.ok(Date.now() - started < 3000, `took ${Date.now() - started} ms`);
+      assert.equal((await request(port, '/', { headers: { host: 'x' } })).status, 200);
+    } finally {
+      await p.shutdown();
+    }
+  });
+});

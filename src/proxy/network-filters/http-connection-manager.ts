@@ -78,19 +78,25 @@ function build(typedConfig: JsonObject | undefined, context: FactoryContext, pat
 
   const requestTimeout = durationMs(config.request_timeout, 0);
   const headersTimeout = durationMs(config.request_headers_timeout, 0);
+  const effectiveHeadersTimeout = headersTimeout > 0 ? headersTimeout : requestTimeout > 0 ? Math.min(requestTimeout, 60_000) : 60_000;
   const server = http.createServer({
     maxHeaderSize: (config.max_request_headers_kb ?? DEFAULT_MAX_HEADERS_KB) * 1024,
     keepAliveTimeout: durationMs(config.common_http_protocol_options?.idle_timeout, DEFAULT_IDLE_TIMEOUT_MS),
     requestTimeout,
     // Node's parser needs a headers timeout; without Envoy's request_headers_timeout we keep
     // node's 60 s (or the request timeout, if shorter), which also bounds slowloris clients.
-    headersTimeout: headersTimeout > 0 ? headersTimeout : requestTimeout > 0 ? Math.min(requestTimeout, 60_000) : 60_000,
+    headersTimeout: effectiveHeadersTimeout,
+    // Node enforces both timeouts on a periodic sweep (30 s by default); sweep often enough to honour them.
+    connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(effectiveHeadersTimeout / 4))),
     joinDuplicateHeaders: true,
   });
 
   // A client that sends its request and half-closes (printf … | nc -N) still gets its response:
   // node's server otherwise ends the socket at the client's FIN, before we could answer.
   (server as http.Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
+  // The server never listens (connections are handed to it), but its timeout sweep starts on
+  // 'listening'; without it request_headers_timeout and request_timeout would not be enforced.
+  server.emit('listening');
 
   server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
     stats.downstream_rq_total.inc();
@@ -197,7 +203,7 @@ registerNetworkFilter({
     create(typedConfig, context, path) {
       if (!typedConfig) throw new ConfigError('typed_config is required', path);
       const runtime = build(typedConfig, context, path);
-      return () => new HttpConnectionManager(runtime);
+      return Object.assign(() => new HttpConnectionManager(runtime), { close: () => runtime.server.close() });
     },
   },
 });

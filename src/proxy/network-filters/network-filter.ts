@@ -21,10 +21,13 @@ export interface FactoryContext {
   random: Random;
 }
 
+/** Makes the per-connection filter; `close` releases what the factory built (timers, servers) when the listener goes. */
+export type NetworkFilterMaker = (() => NetworkFilter) & { close?: () => void };
+
 export interface NetworkFilterFactory {
   /** True for filters that must come last and take over the connection. */
   terminal: boolean;
-  create(typedConfig: JsonObject | undefined, context: FactoryContext, path: string): () => NetworkFilter;
+  create(typedConfig: JsonObject | undefined, context: FactoryContext, path: string): NetworkFilterMaker;
 }
 
 interface Registration {
