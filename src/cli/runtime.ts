@@ -13,6 +13,7 @@ import {
   StateDir,
   StateError,
   containerEnv,
+  humanDuration,
   planFromManifests,
   podCommand,
   podTable,
@@ -27,12 +28,17 @@ import { UsageError } from './errors.js';
 
 const stateDirOption = () => new Option('--state-dir <dir>', 'where the cluster keeps its state').env('OUTRIGGER_STATE_DIR').default(DEFAULT_STATE_DIR);
 
+/** Errors the user can fix are printed without a stack trace. */
+function asUsage(error: unknown): never {
+  if (error instanceof PlanError || error instanceof ManifestError || error instanceof RuntimeError || error instanceof StateError) throw new UsageError(error.message);
+  throw error;
+}
+
 function userErrors<T>(fn: () => T): T {
   try {
     return fn();
   } catch (error) {
-    if (error instanceof PlanError || error instanceof ManifestError || error instanceof RuntimeError || error instanceof StateError) throw new UsageError(error.message);
-    throw error;
+    return asUsage(error);
   }
 }
 
@@ -52,9 +58,7 @@ function clusterOptions(opts: UpOptions): ClusterOptions {
 }
 
 async function runForeground(opts: UpOptions): Promise<void> {
-  const cluster = await startCluster(clusterOptions(opts)).catch((error: Error) => userErrors(() => {
-    throw error;
-  }));
+  const cluster = await startCluster(clusterOptions(opts)).catch(asUsage);
   const stop = () => void cluster.stop().then(() => process.exit(0));
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
@@ -117,7 +121,7 @@ function upCommand(): Command {
     .option('--netns-prefix <prefix>', 'prefix of the network namespaces created', 'outrigger-')
     .option('--no-sidecars', 'do not inject sidecars, even where namespaces or pods ask for them')
     .option('--wait <seconds>', 'wait for every pod to be ready (0: do not wait)', '90')
-    .addOption(new Option('--foreground', 'be the supervising process instead of starting one').hideHelp(false))
+    .option('--foreground', 'be the supervising process (stay attached) instead of starting one in the background')
     .action(async (opts: UpOptions) => {
       if (opts.foreground) await runForeground(opts);
       else await runBackground(opts);
@@ -129,7 +133,7 @@ function downCommand(): Command {
     .description('Stop the cluster and remove every namespace, veth, rule, process and file it created (also after a supervisor crash)')
     .addOption(stateDirOption())
     .action(async (opts: { stateDir: string }) => {
-      const report = await userErrors(() => teardown(opts.stateDir));
+      const report = await teardown(opts.stateDir).catch(asUsage);
       process.stdout.write(`supervisor: ${report.supervisor}; removed ${report.netns.length} network namespaces and ${report.files.length} /etc/netns directories\n`);
     });
 }
@@ -196,7 +200,6 @@ function getCommand(): Command {
         const services = plan.services.filter((s) => inScope(s.namespace));
         count = services.length;
         const startedAt = Date.parse(state.read().startedAt);
-        const { humanDuration } = { humanDuration: (ms: number) => `${Math.max(0, Math.floor(ms / 1000))}s` };
         table = serviceTable(services, { wide, allNamespaces: all, age: humanDuration(Date.now() - startedAt) });
         objects = services.map((s) => ({ ...s.object, spec: { ...(s.object['spec'] as object), clusterIP: s.clusterIP } }));
       } else {
