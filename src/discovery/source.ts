@@ -7,6 +7,7 @@ import { parseNodeId } from './proxy.js';
 import { generateForProxy, ProxyContext, TypeUrl } from './generate/index.js';
 import { grpcClusters, grpcListeners, grpcRoutes } from './generate/grpc.js';
 import { loadAssignment } from './generate/endpoints.js';
+import { nameTable, NameTableType } from './generate/name-table.js';
 import type { MeshSettings, ProxyResources } from './generate/index.js';
 import { defaultMeshSettings } from './generate/index.js';
 
@@ -74,6 +75,7 @@ export class DiscoverySource implements AdsSource {
     return {
       version: () => this.versionText,
       resources: (typeUrl, names) => {
+        if (typeUrl === NameTableType) return [nameTable(new ProxyContext(this.model, proxy, this.mesh)) as JsonObject];
         if (proxyless) return grpcResources(typeUrl, names);
         const all = resourcesNow();
         const pick = (list: Record<string, unknown>[], key: 'name' | 'clusterName') => (names.length === 0 ? list : list.filter((r) => names.includes(String(r[key]))));

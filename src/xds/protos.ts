@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import protobuf from 'protobufjs';
+import { packageRoot } from '../paths.js';
 
 export const TYPE_URL_PREFIX = 'type.googleapis.com/';
 
@@ -24,6 +25,7 @@ export const xdsProtoFiles: readonly string[] = [
   'envoy/extensions/filters/listener/http_inspector/v3/http_inspector.proto',
   'envoy/extensions/upstreams/http/v3/http_protocol_options.proto',
   'envoy/extensions/retry/host/previous_hosts/v3/previous_hosts.proto',
+  'istio/networking/nds/v1/nds.proto',
 ];
 
 /** Where the .proto files are: the Envoy API, xds, googleapis, validate, and protobufjs' own google/protobuf. */
@@ -31,7 +33,8 @@ export function protoIncludeDirs(): string[] {
   const require = createRequire(import.meta.url);
   const deps = path.join(path.dirname(require.resolve('@grpc/grpc-js-xds/package.json')), 'deps');
   const protobufjsDir = path.dirname(require.resolve('protobufjs/package.json'));
-  return [protobufjsDir, ...['envoy-api', 'xds', 'googleapis', 'protoc-gen-validate'].map((d) => path.join(deps, d))];
+  // proto/ holds the few non-Envoy types Outrigger serves (Istio's NDS name table).
+  return [protobufjsDir, ...['envoy-api', 'xds', 'googleapis', 'protoc-gen-validate'].map((d) => path.join(deps, d)), path.join(packageRoot, 'proto')];
 }
 
 let root: protobuf.Root | undefined;
