@@ -5,6 +5,7 @@ import { kubeInjectCommand } from './kube-inject.js';
 import { webhookCommand } from './webhook.js';
 import { requestCommand, waitCommand } from './agent-tools.js';
 import { discoveryCommand } from './discovery.js';
+import { runtimeCommands } from './runtime.js';
 import { proxyConfigCommand } from './proxy-config.js';
 import { versionCommand, packageVersion } from './version.js';
 import { UsageError } from './errors.js';
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   program.addCommand(waitCommand());
   program.addCommand(requestCommand());
   program.addCommand(discoveryCommand());
+  for (const command of runtimeCommands()) program.addCommand(command);
   program.addCommand(proxyConfigCommand());
   for (const sub of program.commands) sub.exitOverride().showHelpAfterError('(add --help for usage)');
   return program;

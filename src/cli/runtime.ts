@@ -1,0 +1,257 @@
+// The local runtime's kubectl-shaped commands: up, down, get, logs, exec.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Command, Option } from 'commander';
+import { stringifyYamlDocuments } from '../kube/index.js';
+import { packageRoot } from '../paths.js';
+import {
+  DEFAULT_STATE_DIR,
+  ManifestError,
+  PlanError,
+  RuntimeError,
+  StateDir,
+  StateError,
+  containerEnv,
+  humanDuration,
+  planFromManifests,
+  podCommand,
+  podTable,
+  preflightProblems,
+  processAlive,
+  serviceTable,
+  startCluster,
+  teardown,
+} from '../runtime/index.js';
+import type { ClusterOptions, ClusterPlan, PlannedPod } from '../runtime/index.js';
+import { UsageError } from './errors.js';
+
+const stateDirOption = () => new Option('--state-dir <dir>', 'where the cluster keeps its state').env('OUTRIGGER_STATE_DIR').default(DEFAULT_STATE_DIR);
+
+/** Errors the user can fix are printed without a stack trace. */
+function asUsage(error: unknown): never {
+  if (error instanceof PlanError || error instanceof ManifestError || error instanceof RuntimeError || error instanceof StateError) throw new UsageError(error.message);
+  throw error;
+}
+
+function userErrors<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (error) {
+    return asUsage(error);
+  }
+}
+
+interface UpOptions {
+  filename: string[];
+  stateDir: string;
+  podCidr: string;
+  serviceCidr: string;
+  netnsPrefix: string;
+  sidecars: boolean;
+  foreground?: boolean;
+  wait: string;
+}
+
+function clusterOptions(opts: UpOptions): ClusterOptions {
+  return { manifests: opts.filename, stateDir: opts.stateDir, netnsPrefix: opts.netnsPrefix, podCidr: opts.podCidr, serviceCidr: opts.serviceCidr, sidecars: opts.sidecars };
+}
+
+async function runForeground(opts: UpOptions): Promise<void> {
+  const cluster = await startCluster(clusterOptions(opts)).catch(asUsage);
+  const stop = () => void cluster.stop().then(() => process.exit(0));
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
+
+/** The argv that runs this CLI again (compiled, or from sources under tsx). */
+function selfCommand(): string[] {
+  const loaders: string[] = [];
+  const argv = process.execArgv;
+  for (let i = 0; i < argv.length; i++) {
+    if ((argv[i] === '--import' || argv[i] === '--loader' || argv[i] === '--require') && argv[i + 1] !== undefined) loaders.push(argv[i]!, argv[++i]!);
+    else if (/^--(import|loader|require)=/.test(argv[i]!)) loaders.push(argv[i]!);
+  }
+  return [process.execPath, ...loaders, process.argv[1]!];
+}
+
+async function runBackground(opts: UpOptions): Promise<void> {
+  // Check what can be checked here, so that mistakes are reported on this terminal.
+  const preflight = preflightProblems();
+  if (preflight.length > 0) throw new UsageError(preflight.join('\n'));
+  const plan = userErrors(() => planFromManifests(clusterOptions(opts), { OUTRIGGER_SAMPLES: path.join(packageRoot, 'samples') }));
+  for (const w of plan.warnings) process.stderr.write(`Warning: ${w}\n`);
+  const state = new StateDir(opts.stateDir);
+  if (state.exists()) {
+    const pid = state.read().supervisorPid;
+    throw new UsageError(processAlive(pid) ? `a cluster is already running from ${opts.stateDir} (supervisor pid ${pid}); "outrigger down" stops it` : `${opts.stateDir} holds the state of a cluster that was not torn down; run "outrigger down" first`);
+  }
+  mkdirSync(opts.stateDir, { recursive: true, mode: 0o755 });
+  const log = openSync(state.supervisorLog, 'a', 0o644);
+  const args = ['up', ...opts.filename.flatMap((f) => ['-f', path.resolve(f)]), '--state-dir', opts.stateDir, '--pod-cidr', opts.podCidr, '--service-cidr', opts.serviceCidr, '--netns-prefix', opts.netnsPrefix, ...(opts.sidecars ? [] : ['--no-sidecars']), '--foreground'];
+  const [cmd, ...rest] = selfCommand();
+  const child = spawn(cmd!, [...rest, ...args], { detached: true, stdio: ['ignore', log, log], cwd: process.cwd() });
+  child.unref();
+  process.stdout.write(`supervisor started (pid ${child.pid}); state in ${opts.stateDir}, its log in ${state.supervisorLog}\n`);
+
+  const waitMs = Number(opts.wait) * 1000;
+  if (!(waitMs > 0)) return;
+  const deadline = Date.now() + waitMs;
+  while (Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 200));
+    if (!processAlive(child.pid)) {
+      const text = existsSync(state.supervisorLog) ? readFileSync(state.supervisorLog, 'utf8').trim() : '';
+      throw new UsageError(`the supervisor exited while starting the cluster:\n${text}`);
+    }
+    const statuses = state.readStatuses();
+    if (statuses.length === plan.pods.length && statuses.every((s) => s.ready || s.phase === 'Succeeded')) break;
+  }
+  const now = state.readStatuses();
+  process.stdout.write(podTable(plan.pods, now, { wide: false, allNamespaces: true, nodeName: plan.nodeName, now: Date.now() }));
+  if (!now.every((s) => s.ready || s.phase === 'Succeeded')) {
+    process.stdout.write(`not every pod is ready after ${opts.wait}s; see "outrigger get pods -A" and "outrigger logs POD"\n`);
+    process.exitCode = 1;
+  }
+}
+
+function upCommand(): Command {
+  return new Command('up')
+    .description('Run Kubernetes manifests as network-namespace pods on this machine (a supervising process keeps them running)')
+    .requiredOption('-f, --filename <path...>', 'a manifest file, or a directory of them')
+    .addOption(stateDirOption())
+    .option('--pod-cidr <cidr>', 'addresses of pods (the node bridge takes the first)', '10.244.0.0/16')
+    .option('--service-cidr <cidr>', 'virtual IPs of Services', '10.96.0.0/16')
+    .option('--netns-prefix <prefix>', 'prefix of the network namespaces created', 'outrigger-')
+    .option('--no-sidecars', 'do not inject sidecars, even where namespaces or pods ask for them')
+    .option('--wait <seconds>', 'wait for every pod to be ready (0: do not wait)', '90')
+    .option('--foreground', 'be the supervising process (stay attached) instead of starting one in the background')
+    .action(async (opts: UpOptions) => {
+      if (opts.foreground) await runForeground(opts);
+      else await runBackground(opts);
+    });
+}
+
+function downCommand(): Command {
+  return new Command('down')
+    .description('Stop the cluster and remove every namespace, veth, rule, process and file it created (also after a supervisor crash)')
+    .addOption(stateDirOption())
+    .action(async (opts: { stateDir: string }) => {
+      const report = await teardown(opts.stateDir).catch(asUsage);
+      process.stdout.write(`supervisor: ${report.supervisor}; removed ${report.netns.length} network namespaces and ${report.files.length} /etc/netns directories\n`);
+    });
+}
+
+function loadCluster(stateDir: string): { state: StateDir; plan: ClusterPlan } {
+  return userErrors(() => {
+    const state = new StateDir(stateDir);
+    state.read();
+    return { state, plan: state.readPlan() };
+  });
+}
+
+function findPod(plan: ClusterPlan, name: string, namespace: string): PlannedPod {
+  const pod = plan.pods.find((p) => p.name === name && p.namespace === namespace);
+  if (!pod) throw new UsageError(`pods "${name}" not found in namespace "${namespace}"`);
+  return pod;
+}
+
+function pickContainer(pod: PlannedPod, container: string | undefined): PlannedPod['containers'][number] {
+  const all = [...pod.containers, ...pod.initContainers];
+  if (container !== undefined) {
+    const found = all.find((c) => c.container === container);
+    if (!found) throw new UsageError(`container ${container} is not valid for pod ${pod.name}; choose one of: [${all.map((c) => c.container).join(' ')}]`);
+    return found;
+  }
+  const preferred = pod.annotations['kubectl.kubernetes.io/default-container'];
+  return pod.containers.find((c) => c.container === preferred) ?? pod.containers[0]!;
+}
+
+interface GetOptions {
+  namespace: string;
+  allNamespaces?: boolean;
+  output?: string;
+  stateDir: string;
+}
+
+function getCommand(): Command {
+  return new Command('get')
+    .description('List pods or services, as kubectl get does')
+    .argument('<resource>', 'pods (po) or services (svc)')
+    .option('-n, --namespace <ns>', 'namespace', 'default')
+    .option('-A, --all-namespaces', 'every namespace')
+    .option('-o, --output <format>', 'wide, yaml or json')
+    .addOption(stateDirOption())
+    .action((resource: string, opts: GetOptions) => {
+      const { state, plan } = loadCluster(opts.stateDir);
+      const all = opts.allNamespaces === true;
+      const inScope = (ns: string) => all || ns === opts.namespace;
+      if (opts.output !== undefined && !['wide', 'yaml', 'json'].includes(opts.output)) throw new UsageError(`--output ${opts.output}: use wide, yaml or json`);
+      const wide = opts.output === 'wide';
+      let objects: unknown[];
+      let table: string;
+      let count: number;
+      if (['pods', 'pod', 'po'].includes(resource)) {
+        const pods = plan.pods.filter((p) => inScope(p.namespace));
+        const statuses = state.readStatuses();
+        count = pods.length;
+        table = podTable(pods, statuses, { wide, allNamespaces: all, nodeName: plan.nodeName, now: Date.now() });
+        objects = pods.map((p) => {
+          const record = statuses.find((s) => s.namespace === p.namespace && s.name === p.name);
+          return { ...p.object, status: { ...(p.object['status'] as object), phase: record?.phase ?? 'Pending' } };
+        });
+      } else if (['services', 'service', 'svc'].includes(resource)) {
+        const services = plan.services.filter((s) => inScope(s.namespace));
+        count = services.length;
+        const startedAt = Date.parse(state.read().startedAt);
+        table = serviceTable(services, { wide, allNamespaces: all, age: humanDuration(Date.now() - startedAt) });
+        objects = services.map((s) => ({ ...s.object, spec: { ...(s.object['spec'] as object), clusterIP: s.clusterIP } }));
+      } else {
+        throw new UsageError(`the server doesn't have a resource type "${resource}" (the local runtime lists pods and services)`);
+      }
+      if (opts.output === 'yaml') process.stdout.write(stringifyYamlDocuments(objects));
+      else if (opts.output === 'json') process.stdout.write(`${JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }, null, 2)}\n`);
+      else if (count === 0) process.stderr.write(all ? 'No resources found\n' : `No resources found in ${opts.namespace} namespace.\n`);
+      else process.stdout.write(table);
+    });
+}
+
+function logsCommand(): Command {
+  return new Command('logs')
+    .description("Print a container's output")
+    .argument('<pod>', 'pod name')
+    .option('-c, --container <name>', 'container (default: the pod\'s default container, else its first)')
+    .option('-n, --namespace <ns>', 'namespace', 'default')
+    .addOption(stateDirOption())
+    .action((podName: string, opts: { container?: string; namespace: string; stateDir: string }) => {
+      const { state, plan } = loadCluster(opts.stateDir);
+      const pod = findPod(plan, podName, opts.namespace);
+      const container = pickContainer(pod, opts.container);
+      if (opts.container === undefined && pod.containers.length > 1) process.stderr.write(`Defaulted container "${container.container}" out of: ${[...pod.containers, ...pod.initContainers].map((c) => c.container).join(', ')}\n`);
+      const file = state.logFile(pod.namespace, pod.name, container.container);
+      if (!existsSync(file)) throw new UsageError(`container "${container.container}" in pod "${pod.name}" is waiting to start`);
+      process.stdout.write(readFileSync(file));
+    });
+}
+
+function execCommand(): Command {
+  return new Command('exec')
+    .description("Run a command in a pod's network namespace with a container's uid, gid and environment")
+    .argument('<pod>', 'pod name')
+    .argument('<command...>', 'the command, after --')
+    .option('-c, --container <name>', 'container whose user and environment to use')
+    .option('-n, --namespace <ns>', 'namespace', 'default')
+    .addOption(stateDirOption())
+    .action((podName: string, command: string[], opts: { container?: string; namespace: string; stateDir: string }) => {
+      const { plan } = loadCluster(opts.stateDir);
+      const pod = findPod(plan, podName, opts.namespace);
+      const container = pickContainer(pod, opts.container);
+      const argv = podCommand(pod.netns, container.uid, container.gid, command);
+      const result = spawnSync(argv[0]!, argv.slice(1), { stdio: 'inherit', env: containerEnv(container, pod.name) });
+      if (result.error) throw new UsageError(`exec: ${result.error.message}`);
+      process.exitCode = result.status ?? 1;
+    });
+}
+
+export function runtimeCommands(): Command[] {
+  return [upCommand(), downCommand(), getCommand(), logsCommand(), execCommand()];
+}

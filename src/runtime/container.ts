@@ -1,0 +1,263 @@
+// One container as a process in its pod's network namespace: started with its
+// uid/gid (setpriv), environment and working directory, its output appended to
+// its log file; restarted with back-off as its restart policy says; probed.
+// The process is the leader of its own process group, so that stopping a
+// container stops whatever it started.
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, openSync } from 'node:fs';
+import { restartDelay, nextCrashCount } from './backoff.js';
+import type { BackoffPolicy } from './backoff.js';
+import type { LaunchSpec, Probe } from './launch.js';
+import type { ProberClient } from './prober-client.js';
+import type { ContainerStatus } from './status.js';
+
+export interface ContainerContext {
+  netns: string;
+  podIP: string;
+  podName: string;
+  logFile: string;
+  /** The command that runs the outrigger CLI for uids that cannot read the checkout. */
+  outriggerCommand(): string[];
+  prober: ProberClient;
+  backoff: BackoffPolicy;
+  onChange(): void;
+  log(message: string): void;
+}
+
+/** The argv that runs `command` in a pod's namespace as uid/gid (root keeps its capabilities). */
+export function podCommand(netns: string, uid: number, gid: number, command: readonly string[]): string[] {
+  const user = uid === 0 && gid === 0 ? [] : ['setpriv', `--reuid=${uid}`, `--regid=${gid}`, '--clear-groups', '--'];
+  return ['ip', 'netns', 'exec', netns, ...user, ...command];
+}
+
+export function containerEnv(spec: LaunchSpec, podName: string): Record<string, string> {
+  const env: Record<string, string> = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOSTNAME: podName };
+  if (spec.uid !== 0) env['HOME'] = '/';
+  else env['HOME'] = '/root';
+  for (const [k, v] of spec.env) env[k] = v;
+  return env;
+}
+
+const now = () => new Date().toISOString();
+
+export class ContainerRunner {
+  readonly status: ContainerStatus;
+  private child: ChildProcess | undefined;
+  private startedAtMs = 0;
+  private crashes = 0;
+  private stopping = false;
+  private timers = new Set<NodeJS.Timeout>();
+  private exitWaiters: ((code: number) => void)[] = [];
+  private probeGeneration = 0;
+
+  constructor(
+    readonly spec: LaunchSpec,
+    private readonly ctx: ContainerContext,
+  ) {
+    this.status = { name: spec.container, state: { kind: 'waiting', reason: spec.init ? '' : 'ContainerCreating' }, ready: false, started: false, restartCount: 0, ...(spec.nativeSidecar ? { restartable: true } : {}) };
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  argv(): string[] {
+    const program = this.spec.program.kind === 'outrigger' ? this.ctx.outriggerCommand() : [this.spec.program.path];
+    return podCommand(this.ctx.netns, this.spec.uid, this.spec.gid, [...program, ...this.spec.args]);
+  }
+
+  /** Starts the process; for an init container, resolves with its exit code (after restarts per policy). */
+  start(): void {
+    if (this.stopping) return;
+    if (this.spec.workingDir !== undefined && !existsSync(this.spec.workingDir)) {
+      this.setTerminated(128, 'StartError', undefined);
+      this.ctx.log(`container ${this.spec.container}: workingDir ${this.spec.workingDir} does not exist`);
+      this.afterExit(128);
+      return;
+    }
+    const argv = this.argv();
+    const fd = openSync(this.ctx.logFile, 'a', 0o644);
+    let child: ChildProcess;
+    try {
+      child = spawn(argv[0]!, argv.slice(1), { env: containerEnv(this.spec, this.ctx.podName), stdio: ['ignore', fd, fd], detached: true, ...(this.spec.workingDir ? { cwd: this.spec.workingDir } : {}) });
+    } finally {
+      closeSync(fd);
+    }
+    this.child = child;
+    this.startedAtMs = Date.now();
+    this.status.state = { kind: 'running', startedAt: now() };
+    this.status.ready = false;
+    this.status.started = this.spec.startupProbe === undefined;
+    this.ctx.onChange();
+    child.on('error', (error) => this.ctx.log(`container ${this.spec.container}: ${error.message}`));
+    child.on('exit', (code, signal) => {
+      if (this.child !== child) return;
+      this.child = undefined;
+      this.probeGeneration++;
+      const exitCode = code ?? 128 + (signal ? osSignal(signal) : 0);
+      this.setTerminated(exitCode, exitCode === 0 ? 'Completed' : 'Error', signal ?? undefined);
+      this.afterExit(exitCode);
+    });
+    if (!this.spec.init || this.spec.nativeSidecar) this.startProbes();
+  }
+
+  /** Resolves with the exit code of the next exit that is final (no restart follows). */
+  finished(): Promise<number> {
+    return new Promise((resolve) => this.exitWaiters.push(resolve));
+  }
+
+  private setTerminated(exitCode: number, reason: string, signal: string | undefined): void {
+    this.status.state = { kind: 'terminated', exitCode, reason, finishedAt: now(), ...(signal ? { signal } : {}) };
+    this.status.ready = false;
+    this.status.started = false;
+    this.ctx.onChange();
+  }
+
+  private afterExit(exitCode: number): void {
+    const policy = this.spec.restartPolicy;
+    const restart = !this.stopping && (policy === 'Always' || (policy === 'OnFailure' && exitCode !== 0));
+    if (!restart) {
+      for (const w of this.exitWaiters.splice(0)) w(exitCode);
+      return;
+    }
+    this.crashes = nextCrashCount(this.ctx.backoff, this.crashes, Date.now() - this.startedAtMs);
+    const delay = restartDelay(this.ctx.backoff, this.crashes);
+    this.status.state = { kind: 'waiting', reason: 'CrashLoopBackOff', message: `back-off ${Math.round(delay / 1000)}s restarting failed container=${this.spec.container} pod=${this.ctx.podName}` };
+    this.ctx.onChange();
+    this.later(delay, () => {
+      this.status.restartCount++;
+      this.start();
+    });
+  }
+
+  private later(ms: number, fn: () => void): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      fn();
+    }, ms);
+    this.timers.add(timer);
+  }
+
+  private startProbes(): void {
+    const generation = this.probeGeneration;
+    const live = () => generation === this.probeGeneration && !this.stopping;
+    const { startupProbe, readinessProbe, livenessProbe } = this.spec;
+    const afterStarted = () => {
+      if (!readinessProbe) {
+        this.status.ready = true;
+        this.ctx.onChange();
+      } else this.loop(readinessProbe, live, (ok) => this.setReady(ok));
+      if (livenessProbe) this.loop(livenessProbe, live, (ok) => !ok && this.restartUnhealthy('Liveness'));
+    };
+    if (!startupProbe) return afterStarted();
+    this.loop(startupProbe, live, (ok) => {
+      if (ok && !this.status.started) {
+        this.status.started = true;
+        this.ctx.onChange();
+        afterStarted();
+        return true;
+      }
+      if (!ok) this.restartUnhealthy('Startup');
+      return false;
+    });
+  }
+
+  /** Runs a probe every period; `verdict` gets each thresholded result, returns true to stop. */
+  private loop(probe: Probe, live: () => boolean, verdict: (ok: boolean) => boolean | void): void {
+    let successes = 0;
+    let failures = 0;
+    let last: boolean | undefined;
+    const tick = async () => {
+      if (!live()) return;
+      const ok = await this.runProbe(probe);
+      if (!live()) return;
+      successes = ok ? successes + 1 : 0;
+      failures = ok ? 0 : failures + 1;
+      let result: boolean | undefined;
+      if (ok && successes >= probe.successThreshold) result = true;
+      if (!ok && failures >= probe.failureThreshold) result = false;
+      if (result !== undefined && (result !== last || result === false)) {
+        last = result;
+        if (result === false) failures = 0;
+        if (verdict(result) === true) return;
+      }
+      this.later(probe.periodSeconds * 1000, () => void tick());
+    };
+    this.later(probe.initialDelaySeconds * 1000, () => void tick());
+  }
+
+  private setReady(ok: boolean): void {
+    if (this.status.ready === ok) return;
+    this.status.ready = ok;
+    this.ctx.onChange();
+  }
+
+  private restartUnhealthy(which: string): void {
+    this.ctx.log(`container ${this.spec.container} of ${this.ctx.podName}: ${which} probe failed, restarting`);
+    this.probeGeneration++;
+    this.signal('SIGTERM');
+    const child = this.child;
+    this.later(2000, () => {
+      if (this.child === child) this.signal('SIGKILL');
+    });
+  }
+
+  private async runProbe(probe: Probe): Promise<boolean> {
+    const a = probe.action;
+    const timeoutMs = probe.timeoutSeconds * 1000;
+    if (a.kind === 'exec') {
+      const argv = podCommand(this.ctx.netns, this.spec.uid, this.spec.gid, a.command);
+      return new Promise((resolve) => {
+        const child = spawn(argv[0]!, argv.slice(1), { env: containerEnv(this.spec, this.ctx.podName), stdio: 'ignore' });
+        const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+        child.on('error', () => resolve(false));
+        child.on('exit', (code) => {
+          clearTimeout(timer);
+          resolve(code === 0);
+        });
+      });
+    }
+    const answer = await this.ctx.prober.probe({
+      kind: a.kind,
+      host: a.host ?? this.ctx.podIP,
+      port: a.port,
+      timeoutMs,
+      ...(a.kind === 'http' ? { path: a.path, scheme: a.scheme, headers: a.headers } : {}),
+    });
+    return answer.ok;
+  }
+
+  signal(sig: NodeJS.Signals): void {
+    const pid = this.child?.pid;
+    if (pid === undefined) return;
+    try {
+      process.kill(-pid, sig);
+    } catch {
+      try {
+        process.kill(pid, sig);
+      } catch {
+        // Already gone.
+      }
+    }
+  }
+
+  /** SIGTERM, then SIGKILL after the grace period; no restart afterwards. */
+  async stop(graceMs: number): Promise<void> {
+    this.stopping = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    const child = this.child;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    this.signal('SIGTERM');
+    const timer = setTimeout(() => this.signal('SIGKILL'), graceMs);
+    await exited;
+    clearTimeout(timer);
+  }
+}
+
+function osSignal(signal: NodeJS.Signals): number {
+  const numbers: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGABRT: 6, SIGKILL: 9, SIGSEGV: 11, SIGPIPE: 13, SIGTERM: 15 };
+  return numbers[signal] ?? 0;
+}

@@ -1,0 +1,13 @@
+// The local mesh runtime: Kubernetes manifests run as network-namespace pods on
+// one Linux machine. Pure cores (plan, launch, status, kube-proxy, dns, table)
+// and thin shells (network, container, pod-runner, supervisor, teardown).
+export { planCluster, PlanError } from './plan.js';
+export type { ClusterPlan, PlannedPod, PlannedService, PlanOptions } from './plan.js';
+export { loadManifests, ManifestError } from './manifests.js';
+export { startCluster, planFromManifests, preflightProblems, resolveProgram, RuntimeError } from './supervisor.js';
+export type { ClusterOptions, RunningCluster } from './supervisor.js';
+export { teardown } from './teardown.js';
+export { StateDir, StateError, DEFAULT_STATE_DIR, processAlive } from './state.js';
+export { podRow, podPhase, podReady } from './status.js';
+export { podTable, serviceTable, humanDuration } from './table.js';
+export { podCommand, containerEnv } from './container.js';

@@ -1,0 +1,113 @@
+// The state directory of a running cluster: what was created (recorded before it
+// is created, so that `outrigger down` can remove it even after a crash), the
+// plan, the pods' statuses and the containers' logs.
+//
+//   state.json     the record: supervisor pid, network namespaces, /etc/netns dirs, staged copies
+//   plan.json      the cluster plan (pods, services, launch specs)
+//   status.json    pod statuses, rewritten by the supervisor on every change
+//   logs/          one file per container: <namespace>_<pod>_<container>.log
+//   supervisor.log the supervisor's own output
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { ClusterPlan } from './plan.js';
+import type { PodStatus } from './status.js';
+
+export const DEFAULT_STATE_DIR = '/run/outrigger';
+
+export interface StateRecord {
+  version: 1;
+  supervisorPid?: number;
+  startedAt: string;
+  netnsPrefix: string;
+  /** Network namespaces in the order they were created; removed in reverse. */
+  netns: string[];
+  /** /etc/netns/<name> directories holding a pod's hosts and resolv.conf. */
+  etcNetns: string[];
+  /** World-readable copies of code made for containers of other uids. */
+  stages: string[];
+}
+
+export interface PodStatusRecord {
+  namespace: string;
+  name: string;
+  phase: string;
+  ready: boolean;
+  startedAt?: string;
+  status: PodStatus;
+}
+
+export class StateError extends Error {}
+
+function writeAtomic(file: string, text: string): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, file);
+}
+
+export class StateDir {
+  constructor(readonly dir: string) {}
+
+  get recordFile(): string {
+    return path.join(this.dir, 'state.json');
+  }
+
+  logFile(namespace: string, pod: string, container: string): string {
+    return path.join(this.dir, 'logs', `${namespace}_${pod}_${container}.log`);
+  }
+
+  get supervisorLog(): string {
+    return path.join(this.dir, 'supervisor.log');
+  }
+
+  exists(): boolean {
+    return existsSync(this.recordFile);
+  }
+
+  create(record: StateRecord): void {
+    mkdirSync(path.join(this.dir, 'logs'), { recursive: true, mode: 0o755 });
+    writeAtomic(this.recordFile, JSON.stringify(record, null, 2));
+  }
+
+  read(): StateRecord {
+    if (!this.exists()) throw new StateError(`no cluster is running here (${this.recordFile} does not exist); start one with "outrigger up -f PATH"`);
+    return JSON.parse(readFileSync(this.recordFile, 'utf8')) as StateRecord;
+  }
+
+  /** Changes the record; call before creating what it records. */
+  update(change: (record: StateRecord) => void): StateRecord {
+    const record = this.read();
+    change(record);
+    writeAtomic(this.recordFile, JSON.stringify(record, null, 2));
+    return record;
+  }
+
+  writePlan(plan: ClusterPlan): void {
+    writeAtomic(path.join(this.dir, 'plan.json'), JSON.stringify(plan));
+  }
+
+  readPlan(): ClusterPlan {
+    const file = path.join(this.dir, 'plan.json');
+    if (!existsSync(file)) throw new StateError(`the cluster in ${this.dir} has no plan yet (it is starting, or failed to start: see ${this.supervisorLog})`);
+    return JSON.parse(readFileSync(file, 'utf8')) as ClusterPlan;
+  }
+
+  writeStatuses(statuses: readonly PodStatusRecord[]): void {
+    writeAtomic(path.join(this.dir, 'status.json'), JSON.stringify(statuses));
+  }
+
+  readStatuses(): PodStatusRecord[] {
+    const file = path.join(this.dir, 'status.json');
+    return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as PodStatusRecord[]) : [];
+  }
+}
+
+/** Whether a process still runs (signal 0 only checks). */
+export function processAlive(pid: number | undefined): boolean {
+  if (pid === undefined) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

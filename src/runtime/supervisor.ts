@@ -1,0 +1,183 @@
+// The supervising process of a local cluster: plans it from the manifests,
+// builds the network, runs the pods, keeps each pod's status and the Services'
+// endpoints current, and takes it all down again on SIGTERM.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { injectObject, loadSettings } from '../inject/kube-inject.js';
+import type { KubeObject } from '../kube/index.js';
+import { KUBELET_BACKOFF } from './backoff.js';
+import type { BackoffPolicy } from './backoff.js';
+import { serviceRules } from './endpoints.js';
+import { parseCidr, rangeConflicts } from './ipam.js';
+import { loadManifests } from './manifests.js';
+import { applyServiceRules, createNodeNetwork, createPodNetwork, hostRanges } from './network.js';
+import { planCluster } from './plan.js';
+import type { ClusterPlan } from './plan.js';
+import { PodRunner } from './pod-runner.js';
+import { ProberClient } from './prober-client.js';
+import { stageOutrigger, stageSamples } from './staging.js';
+import { processAlive, StateDir } from './state.js';
+import type { PodStatusRecord } from './state.js';
+import { teardown } from './teardown.js';
+
+export interface ClusterOptions {
+  manifests: string[];
+  stateDir: string;
+  netnsPrefix: string;
+  podCidr: string;
+  serviceCidr: string;
+  /** Inject sidecars where namespaces or pods ask for them. */
+  sidecars: boolean;
+  backoff?: BackoffPolicy;
+  /** How long a container has to stop after SIGTERM. */
+  graceMs?: number;
+  log?: (message: string) => void;
+}
+
+export class RuntimeError extends Error {}
+
+/** A program by name on this machine's PATH, as an absolute path. */
+export function resolveProgram(name: string): string | undefined {
+  if (name.includes('/')) return existsSync(name) ? path.resolve(name) : undefined;
+  for (const dir of (process.env['PATH'] ?? '/usr/local/bin:/usr/bin:/bin').split(':')) {
+    const candidate = path.join(dir, name);
+    if (dir !== '' && existsSync(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+/** What the machine must offer, each missing piece with what to do about it. */
+export function preflightProblems(): string[] {
+  const problems: string[] = [];
+  if (process.getuid?.() !== 0) problems.push('the local runtime needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN) to create network namespaces: run it with sudo');
+  for (const [tool, pkg] of [['ip', 'iproute2'], ['bridge', 'iproute2'], ['iptables-restore', 'iptables'], ['setpriv', 'util-linux']] as const) {
+    if (resolveProgram(tool) === undefined && !existsSync(`/usr/sbin/${tool}`) && !existsSync(`/sbin/${tool}`)) problems.push(`${tool} is missing: install the ${pkg} package`);
+  }
+  return problems;
+}
+
+export function planFromManifests(options: ClusterOptions, runtimeVars: Record<string, string>): ClusterPlan {
+  const objects = loadManifests(options.manifests);
+  const settings = options.sidecars ? loadSettings({}, '', process.env) : undefined;
+  return planCluster(objects, {
+    podCidr: options.podCidr,
+    serviceCidr: options.serviceCidr,
+    netnsPrefix: options.netnsPrefix,
+    resolveProgram,
+    runtimeVars,
+    ...(settings ? { inject: (workload: KubeObject) => injectObject(workload, settings).object as KubeObject } : {}),
+  });
+}
+
+export interface RunningCluster {
+  plan: ClusterPlan;
+  state: StateDir;
+  pods: PodRunner[];
+  stop(): Promise<void>;
+}
+
+export async function startCluster(options: ClusterOptions): Promise<RunningCluster> {
+  const log = options.log ?? ((m: string) => process.stderr.write(`${new Date().toISOString()} ${m}\n`));
+  const preflight = preflightProblems();
+  if (preflight.length > 0) throw new RuntimeError(preflight.join('\n'));
+  const state = new StateDir(options.stateDir);
+  if (state.exists()) {
+    const pid = state.read().supervisorPid;
+    throw new RuntimeError(processAlive(pid) ? `a cluster is already running from ${options.stateDir} (supervisor pid ${pid}); "outrigger down" stops it` : `${options.stateDir} holds the state of a cluster that was not torn down; run "outrigger down" first`);
+  }
+  state.create({ version: 1, supervisorPid: process.pid, startedAt: new Date().toISOString(), netnsPrefix: options.netnsPrefix, netns: [], etcNetns: [], stages: [] });
+
+  let cluster: RunningCluster | undefined;
+  try {
+    cluster = await build(options, state, log);
+    return cluster;
+  } finally {
+    if (!cluster) await teardown(options.stateDir);
+  }
+}
+
+async function build(options: ClusterOptions, state: StateDir, log: (m: string) => void): Promise<RunningCluster> {
+  const samples = stageSamples();
+  state.update((r) => r.stages.push(samples.dir));
+  const plan = planFromManifests(options, { OUTRIGGER_SAMPLES: samples.path('samples') });
+  for (const w of plan.warnings) log(`warning: ${w}`);
+  const conflicts = rangeConflicts([{ name: 'pod', cidr: parseCidr(plan.podCidr) }, { name: 'service', cidr: parseCidr(plan.serviceCidr) }], await hostRanges());
+  if (conflicts.length > 0) throw new RuntimeError(conflicts.join('\n'));
+  state.writePlan(plan);
+
+  let outrigger: string[] | undefined;
+  const outriggerCommand = () => {
+    if (!outrigger) {
+      const staged = stageOutrigger();
+      state.update((r) => r.stages.push(staged.dir));
+      outrigger = [process.execPath, staged.path('bin/outrigger')];
+    }
+    return outrigger;
+  };
+
+  await createNodeNetwork(plan, state);
+  for (const pod of plan.pods) await createPodNetwork(plan, pod, state);
+  const prober = new ProberClient(plan.nodeNetns);
+
+  let scheduled = false;
+  let readyKey = '';
+  let applying = Promise.resolve();
+  const pods: PodRunner[] = [];
+  const publish = () => {
+    scheduled = false;
+    const records: PodStatusRecord[] = pods.map((r) => ({ namespace: r.pod.namespace, name: r.pod.name, phase: r.phase(), ready: r.ready(), ...(r.startedAt ? { startedAt: r.startedAt } : {}), status: r.status() }));
+    state.writeStatuses(records);
+    const ready = new Set(pods.filter((r) => r.ready()).map((r) => r.pod.uid));
+    const key = [...ready].sort().join(',');
+    if (key === readyKey) return;
+    readyKey = key;
+    const rules = serviceRules(plan.services, plan.pods, (pod) => ready.has(pod.uid));
+    applying = applying.then(() => applyServiceRules(plan, rules)).catch((error: Error) => log(`kube-proxy rules: ${error.message}`));
+  };
+  const onChange = () => {
+    if (scheduled) return;
+    scheduled = true;
+    setTimeout(publish, 20);
+  };
+  for (const pod of plan.pods) {
+    pods.push(
+      new PodRunner(pod, (container) => ({
+        netns: pod.netns,
+        podIP: pod.ip,
+        podName: pod.name,
+        logFile: state.logFile(pod.namespace, pod.name, container),
+        outriggerCommand,
+        prober,
+        backoff: options.backoff ?? KUBELET_BACKOFF,
+        onChange,
+        log,
+      })),
+    );
+  }
+  publish();
+  for (const runner of pods) void runner.run().catch((error: Error) => log(`pod ${runner.pod.namespace}/${runner.pod.name}: ${error.message}`));
+  log(`cluster up: ${plan.pods.length} pods, ${plan.services.length} services; node namespace ${plan.nodeNetns}, bridge ${plan.bridge.ip}/${plan.bridge.prefix}`);
+
+  let stopping: Promise<void> | undefined;
+  return {
+    plan,
+    state,
+    pods,
+    stop() {
+      stopping ??= (async () => {
+        await Promise.all(pods.map((p) => p.stop(options.graceMs ?? 5000)));
+        publish();
+        prober.close();
+        await applying;
+        await teardown(options.stateDir);
+      })();
+      return stopping;
+    },
+  };
+}
+
+/** Whether `ip netns exec` works here at all (it needs a mounted /run/netns and privileges). */
+export function netnsWorks(): boolean {
+  return spawnSync('ip', ['netns', 'list']).status === 0;
+}
