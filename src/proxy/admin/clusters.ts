@@ -4,7 +4,10 @@ import type { Cluster } from '../upstream/cluster.js';
 import type { Host } from '../upstream/host.js';
 
 function healthFlags(host: Host): string {
-  return host.healthy ? 'healthy' : `/eds_${host.health.toLowerCase()}`;
+  const flags: string[] = [];
+  if (host.ejected) flags.push('/failed_outlier_check');
+  if (host.health !== 'HEALTHY' && host.health !== 'UNKNOWN') flags.push(`/eds_${host.health.toLowerCase()}`);
+  return flags.length === 0 ? 'healthy' : flags.join('');
 }
 
 export function renderClustersText(clusters: readonly Cluster[]): string {
@@ -12,8 +15,9 @@ export function renderClustersText(clusters: readonly Cluster[]): string {
   for (const c of clusters) {
     const n = c.name;
     out += `${n}::observability_name::${c.statName}\n`;
-    out += `${n}::default_priority::max_connections::1024\n${n}::default_priority::max_pending_requests::1024\n`;
-    out += `${n}::default_priority::max_requests::1024\n${n}::default_priority::max_retries::3\n`;
+    const cb = c.circuitBreakers;
+    out += `${n}::default_priority::max_connections::${cb.maxConnections}\n${n}::default_priority::max_pending_requests::${cb.maxPendingRequests}\n`;
+    out += `${n}::default_priority::max_requests::${cb.maxRequests}\n${n}::default_priority::max_retries::${cb.maxRetries}\n`;
     out += `${n}::high_priority::max_connections::1024\n${n}::high_priority::max_pending_requests::1024\n`;
     out += `${n}::high_priority::max_requests::1024\n${n}::high_priority::max_retries::3\n`;
     out += `${n}::added_via_api::${c.addedViaApi}\n`;
@@ -48,7 +52,7 @@ export function renderClustersJson(clusters: readonly Cluster[]): object {
           { type: 'GAUGE', name: 'cx_active', value: String(h.cxActive) },
           { type: 'GAUGE', name: 'rq_active', value: String(h.activeRequests) },
         ],
-        health_status: { eds_health_status: h.health === 'UNKNOWN' ? 'HEALTHY' : h.health },
+        health_status: { eds_health_status: h.health === 'UNKNOWN' ? 'HEALTHY' : h.health, ...(h.ejected ? { failed_outlier_check: true } : {}) },
         weight: h.weight,
         ...(h.hostname ? { hostname: h.hostname } : {}),
         locality: h.locality,
@@ -56,7 +60,7 @@ export function renderClustersJson(clusters: readonly Cluster[]): object {
       })),
       circuit_breakers: {
         thresholds: [
-          { max_connections: 1024, max_pending_requests: 1024, max_requests: 1024, max_retries: 3 },
+          { max_connections: c.circuitBreakers.maxConnections, max_pending_requests: c.circuitBreakers.maxPendingRequests, max_requests: c.circuitBreakers.maxRequests, max_retries: c.circuitBreakers.maxRetries },
           { priority: 'HIGH', max_connections: 1024, max_pending_requests: 1024, max_requests: 1024, max_retries: 3 },
         ],
       },

@@ -98,7 +98,13 @@ const supported: Record<string, readonly string[] | typeof ANY_FIELD> = {
   'envoy.config.cluster.v3.Cluster': [
     'name', 'alt_stat_name', 'type', 'connect_timeout', 'lb_policy', 'load_assignment', 'eds_cluster_config',
     'upstream_bind_config', 'metadata', 'dns_lookup_family', 'dns_refresh_rate',
-    'cleanup_interval', 'least_request_lb_config',
+    'cleanup_interval', 'least_request_lb_config', 'circuit_breakers', 'outlier_detection',
+  ],
+  'envoy.config.cluster.v3.CircuitBreakers': ['thresholds'],
+  'envoy.config.cluster.v3.CircuitBreakers.Thresholds': ['priority', 'max_connections', 'max_pending_requests', 'max_requests', 'max_retries'],
+  'envoy.config.cluster.v3.OutlierDetection': [
+    'consecutive_5xx', 'consecutive_gateway_failure', 'interval', 'base_ejection_time', 'max_ejection_time', 'max_ejection_percent',
+    'enforcing_consecutive_5xx', 'enforcing_consecutive_gateway_failure', 'enforcing_success_rate', 'always_eject_one_host',
   ],
   'envoy.config.cluster.v3.Cluster.EdsClusterConfig': ['eds_config', 'service_name'],
   'envoy.config.cluster.v3.Cluster.LeastRequestLbConfig': ['choice_count'],

@@ -100,6 +100,8 @@ export interface Cluster {
   dns_refresh_rate?: Duration;
   cleanup_interval?: Duration;
   least_request_lb_config?: { choice_count?: number };
+  circuit_breakers?: { thresholds?: JsonObject[] };
+  outlier_detection?: JsonObject;
   metadata?: JsonObject;
 }
 

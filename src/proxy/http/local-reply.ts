@@ -8,6 +8,7 @@ export const LOCAL_REPLY = {
   connectFailure: 'upstream connect error or disconnect/reset before headers. reset reason: connection failure',
   reset: 'upstream connect error or disconnect/reset before headers. reset reason: connection termination',
   timeout: 'upstream request timeout',
+  overflow: 'upstream connect error or disconnect/reset before headers. reset reason: overflow',
 } as const;
 
 export function sendLocalReply(context: HttpRequestContext, status: number, body: string, extra: http.OutgoingHttpHeaders = {}): void {

@@ -71,6 +71,12 @@ class Router implements HttpFilter {
       sendLocalReply(ctx, action.clusterNotFoundStatus, '');
       return;
     }
+    // Circuit breaker: past max_requests (or max_connections + max_pending_requests) fail fast.
+    if (!cluster.circuitBreakers.canRequest(cluster.stats.upstream_rq_active.value)) {
+      ctx.responseFlags.add('UO');
+      sendLocalReply(ctx, 503, LOCAL_REPLY.overflow);
+      return;
+    }
     const selection = ctx.selection!;
     const headers = ctx.headers;
     for (const h of HOP_BY_HOP) delete headers[h];
@@ -106,6 +112,7 @@ class Router implements HttpFilter {
 
     const tried = new Set<Host>();
     let last: AttemptResult | undefined;
+    let retrying = false;
     for (let n = 1; n <= maxAttempts && !globalTimedOut; n++) {
       const host = cluster.chooseHost({ excludedHosts: tried });
       if (!host) {
@@ -120,12 +127,19 @@ class Router implements HttpFilter {
       const a = attempt({ cluster, host, method: ctx.request.method ?? 'GET', path, headers, body, perTryTimeoutMs: retry?.perTryTimeoutMs ?? 0 });
       current = a;
       last = await a.result;
+      if (retrying) {
+        cluster.circuitBreakers.endRetry();
+        retrying = false;
+      }
+      cluster.reportOutcome(host, last.kind === 'response' ? { kind: 'http', status: last.response.statusCode ?? 0 } : { kind: 'local-failure' });
       if (globalTimedOut) {
         if (last.kind === 'response') last.request.destroy();
         return;
       }
       const outcome = last.kind === 'response' ? { kind: 'response' as const, status: last.response.statusCode ?? 0 } : { kind: last.kind };
-      if (n < maxAttempts && retryable && shouldRetry(retry, outcome)) {
+      // A retry also needs room under the cluster's max_retries (concurrent retries).
+      if (n < maxAttempts && retryable && shouldRetry(retry, outcome) && cluster.circuitBreakers.tryRetry()) {
+        retrying = true;
         cluster.stats.upstream_rq_retry.inc();
         if (last.kind === 'response') {
           countResponse(cluster.stats.upstream_rq_class, last.response.statusCode ?? 0);

@@ -17,7 +17,8 @@ const counted = new WeakSet<net.Socket>();
 function agentFor(cluster: Cluster): http.Agent {
   let agent = agents.get(cluster);
   if (!agent) {
-    agent = new http.Agent({ keepAlive: true, scheduling: 'lifo' });
+    // max_connections caps the pool; requests beyond it wait for a connection (Envoy's pending requests).
+    agent = new http.Agent({ keepAlive: true, scheduling: 'lifo', maxTotalSockets: cluster.circuitBreakers.maxConnections });
     agents.set(cluster, agent);
   }
   return agent;

@@ -71,6 +71,11 @@ class TcpProxyFilter implements NetworkFilter {
     const onEarlyClose = () => (downstreamGone = true);
     downstream.once('close', onEarlyClose);
     downstream.on('error', () => undefined);
+    // Circuit breaker: past max_connections the connection fails fast (upstream_cx_overflow).
+    if (!cluster.circuitBreakers.canConnect(cluster.stats.upstream_cx_active.value)) {
+      downstream.destroy();
+      return;
+    }
     const tried = new Set<Host>();
     let upstream: UpstreamConnection | undefined;
     for (let attempt = 0; attempt < runtime.maxConnectAttempts && !upstream && !downstreamGone; attempt++) {
@@ -79,8 +84,10 @@ class TcpProxyFilter implements NetworkFilter {
       tried.add(host);
       try {
         upstream = await connectUpstream(cluster, host);
+        cluster.reportOutcome(host, { kind: 'success' });
       } catch {
-        // Counted by connectUpstream; try the next host.
+        // Counted by connectUpstream; outlier detection hears of it; try the next host.
+        cluster.reportOutcome(host, { kind: 'local-failure' });
       }
     }
     downstream.removeListener('close', onEarlyClose);

@@ -11,6 +11,10 @@ import type { StatsStore } from '../stats.js';
 import { ClusterStats } from './cluster-stats.js';
 import { Host } from './host.js';
 import { selectableHosts } from './host-selection.js';
+import { CircuitBreakers } from './circuit-breakers.js';
+import type { ThresholdsConfig } from './circuit-breakers.js';
+import { OutlierDetector } from './outlier-detector.js';
+import type { OutlierDetectionConfig, OutlierResult } from './outlier-detector.js';
 
 /** Envoy's default connect_timeout. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
@@ -36,6 +40,8 @@ export abstract class Cluster {
   /** upstream_bind_config.source_address: e.g. 127.0.0.6 for Istio's inbound passthrough. */
   readonly sourceAddress: { address: string; port: number } | undefined;
   protected readonly lb: LoadBalancer | undefined;
+  readonly circuitBreakers: CircuitBreakers;
+  readonly outlierDetector: OutlierDetector | undefined;
   protected hostList: readonly Host[] = [];
   readonly addedViaApi: boolean;
   readonly lastUpdated = new Date();
@@ -54,6 +60,15 @@ export abstract class Cluster {
       this.sourceAddress = { address: source.address, port: source.port_value ?? 0 };
     }
     this.lb = this.createLoadBalancer(config, context, path);
+    this.circuitBreakers = new CircuitBreakers(config.circuit_breakers?.thresholds as ThresholdsConfig[] | undefined, context.stats, this.statName);
+    this.outlierDetector = config.outlier_detection
+      ? new OutlierDetector(config.outlier_detection as OutlierDetectionConfig, context.stats, this.statName, `${path}.outlier_detection`, context.random)
+      : undefined;
+  }
+
+  /** Feeds outlier detection (a no-op without outlier_detection). */
+  reportOutcome(host: Host, result: OutlierResult): void {
+    this.outlierDetector?.report(host, result, this.hostList.length);
   }
 
   protected createLoadBalancer(config: ClusterConfig, context: ClusterContext, path: string): LoadBalancer | undefined {

@@ -9,6 +9,8 @@ export class Host {
   cxConnectFail = 0;
   rqTotal = 0;
   rqError = 0;
+  /** Set by outlier detection while the host is ejected. */
+  ejected = false;
 
   constructor(
     readonly address: string,
@@ -24,8 +26,8 @@ export class Host {
     return this.address.includes(':') ? `[${this.address}]:${this.port}` : `${this.address}:${this.port}`;
   }
 
-  /** Envoy treats UNKNOWN (no health checking) as healthy. */
+  /** Envoy treats UNKNOWN (no health checking) as healthy; an ejected host is not. */
   get healthy(): boolean {
-    return this.health === 'HEALTHY' || this.health === 'UNKNOWN';
+    return !this.ejected && (this.health === 'HEALTHY' || this.health === 'UNKNOWN');
   }
 }
