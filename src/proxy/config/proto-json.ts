@@ -103,7 +103,9 @@ class Decoder {
       const supported = this.policy(name, field.name);
       // A set message is never a default: reject it before looking inside, so the error names this field.
       // (Wrappers are scalars in JSON; false or 0 there is the default and is judged after decoding.)
-      if (!supported && field.resolvedType instanceof protobuf.Type && !WRAPPERS.has(fullName(field.resolvedType)) && !field.repeated && !(field instanceof protobuf.MapField)) {
+      const nonEmptyList = (Array.isArray(raw) && raw.length > 0) || (field instanceof protobuf.MapField && isPlainObject(raw) && Object.keys(raw).length > 0);
+      const setMessage = field.resolvedType instanceof protobuf.Type && !WRAPPERS.has(fullName(field.resolvedType)) && !field.repeated && !(field instanceof protobuf.MapField);
+      if (!supported && (setMessage || (nonEmptyList && field.resolvedType instanceof protobuf.Type))) {
         throw new ConfigError(`field "${field.name}" of ${name} is not supported by the outrigger proxy`, path);
       }
       const decoded = this.field(field, raw, fieldPath);
