@@ -11,3 +11,4 @@ export { StateDir, StateError, DEFAULT_STATE_DIR, processAlive } from './state.j
 export { podRow, podPhase, podReady } from './status.js';
 export { podTable, serviceTable, humanDuration } from './table.js';
 export { podCommand, containerEnv } from './container.js';
+export { discoveryObjects } from './discovery-feed.js';

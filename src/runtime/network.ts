@@ -56,9 +56,17 @@ export async function createPodNetwork(plan: ClusterPlan, pod: PlannedPod, state
 export function writePodDns(plan: ClusterPlan, pod: PlannedPod, state: StateDir): void {
   const dir = path.join(ETC_NETNS, pod.netns);
   state.update((r) => r.etcNetns.push(dir));
-  mkdirSync(dir, { recursive: true, mode: 0o755 });
-  writeFileSync(path.join(dir, 'hosts'), hostsFile(pod, plan.services), { mode: 0o644 });
-  writeFileSync(path.join(dir, 'resolv.conf'), resolvConf(pod.namespace), { mode: 0o644 });
+  // Another cluster's teardown may remove an empty /etc/netns between our mkdir and write.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      mkdirSync(dir, { recursive: true, mode: 0o755 });
+      writeFileSync(path.join(dir, 'hosts'), hostsFile(pod, plan.services), { mode: 0o644 });
+      writeFileSync(path.join(dir, 'resolv.conf'), resolvConf(pod.namespace), { mode: 0o644 });
+      return;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 3) throw error;
+    }
+  }
 }
 
 /** Replaces the node's nat and filter tables at once (iptables-restore is atomic per table). */

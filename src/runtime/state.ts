@@ -6,6 +6,7 @@
 //   plan.json      the cluster plan (pods, services, launch specs)
 //   status.json    pod statuses, rewritten by the supervisor on every change
 //   logs/          one file per container: <namespace>_<pod>_<container>.log
+//   registry/      the cluster as Kubernetes objects, for `outrigger discovery --configDir`
 //   supervisor.log the supervisor's own output
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -89,6 +90,18 @@ export class StateDir {
     const file = path.join(this.dir, 'plan.json');
     if (!existsSync(file)) throw new StateError(`the cluster in ${this.dir} has no plan yet (it is starting, or failed to start: see ${this.supervisorLog})`);
     return JSON.parse(readFileSync(file, 'utf8')) as ClusterPlan;
+  }
+
+  get registryDir(): string {
+    return path.join(this.dir, 'registry');
+  }
+
+  /** The registry file is replaced by a rename, so a watcher never reads half of it. */
+  writeRegistry(yaml: string): void {
+    mkdirSync(this.registryDir, { recursive: true, mode: 0o755 });
+    const tmp = path.join(this.registryDir, `.cluster.yaml.${process.pid}.tmp`);
+    writeFileSync(tmp, yaml);
+    renameSync(tmp, path.join(this.registryDir, 'cluster.yaml'));
   }
 
   writeStatuses(statuses: readonly PodStatusRecord[]): void {

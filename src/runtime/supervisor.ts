@@ -5,7 +5,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { injectObject, loadSettings } from '../inject/kube-inject.js';
+import { stringifyYamlDocuments } from '../kube/index.js';
 import type { KubeObject } from '../kube/index.js';
+import { discoveryObjects } from './discovery-feed.js';
 import { KUBELET_BACKOFF } from './backoff.js';
 import type { BackoffPolicy } from './backoff.js';
 import { serviceRules } from './endpoints.js';
@@ -122,12 +124,20 @@ async function build(options: ClusterOptions, state: StateDir, log: (m: string) 
 
   let scheduled = false;
   let readyKey = '';
+  let lastRegistryKey = '';
   let applying = Promise.resolve();
   const pods: PodRunner[] = [];
   const publish = () => {
     scheduled = false;
     const records: PodStatusRecord[] = pods.map((r) => ({ namespace: r.pod.namespace, name: r.pod.name, phase: r.phase(), ready: r.ready(), ...(r.startedAt ? { startedAt: r.startedAt } : {}), status: r.status() }));
     state.writeStatuses(records);
+    // Discovery follows pods as they become ready, fail or finish.
+    const registryKey = records.map((r) => `${r.phase}/${r.ready}`).join(',');
+    if (registryKey !== lastRegistryKey) {
+      lastRegistryKey = registryKey;
+      const byName = new Map(records.map((r) => [`${r.namespace}/${r.name}`, r]));
+      state.writeRegistry(stringifyYamlDocuments(discoveryObjects(plan, (ns, name) => byName.get(`${ns}/${name}`))));
+    }
     const ready = new Set(pods.filter((r) => r.ready()).map((r) => r.pod.uid));
     const key = [...ready].sort().join(',');
     if (key === readyKey) return;

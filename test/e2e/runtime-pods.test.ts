@@ -1,0 +1,216 @@
+// The pod runner on real namespaces: the injected istio-init container really
+// runs `outrigger istio-iptables` in the pod's namespace; init containers run in
+// order before the app; env from fieldRef/ConfigMap, workingDir and uid are
+// honoured; readiness decides whether a Service VIP has endpoints; a failed
+// liveness probe and a crashing container are restarted with back-off; a pod
+// with restartPolicy Never completes. Everything is removed afterwards.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
+import { e2eUnavailable } from './netns.js';
+import { startCluster } from '../../src/runtime/index.js';
+import type { RunningCluster } from '../../src/runtime/index.js';
+import { podRow } from '../../src/runtime/status.js';
+import { buildModel } from '../../src/discovery/model.js';
+import { loadRegistryDir } from '../../src/discovery/registry-dir.js';
+
+const skip = e2eUnavailable();
+const id = randomBytes(3).toString('hex');
+const prefix = `ortest-rt-${id}-`;
+const dir = mkdtempSync(path.join(os.tmpdir(), 'ortest-rt-pods-'));
+// uid 1000 looks for the files below: the directory must be open to it.
+chmodSync(dir, 0o755);
+const readyFile = path.join(dir, 'ready');
+const killFile = path.join(dir, 'kill');
+
+// Pods share the machine's file system (only the network is separate), which lets the
+// test flip a readiness or liveness answer by creating a file.
+const MANIFESTS = `
+apiVersion: v1
+kind: Namespace
+metadata: {name: rt}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: cfg, namespace: rt}
+data: {GREETING: hello}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: rt}
+spec:
+  selector: {app: web}
+  ports: [{name: http, port: 80, targetPort: http}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: rt, labels: {app: web}}
+spec:
+  initContainers:
+  - name: istio-init
+    image: docker.io/outrigger/proxyv2:latest
+    args: [istio-iptables, -p, "15001", -z, "15006", -u, "1337", -m, REDIRECT, -i, "10.255.255.0/24", -x, "", -b, "9999", -d, "15090,15021,15020"]
+    securityContext: {runAsUser: 0, runAsGroup: 0, capabilities: {add: [NET_ADMIN, NET_RAW]}}
+  - name: second
+    image: busybox
+    command: [sh, -c, 'echo "second init ran as $(id -u)"']
+  containers:
+  - name: web
+    image: example/web
+    command: [node, -e, "require('http').createServer((q, s) => { s.statusCode = q.url === '/ready' && !require('fs').existsSync('${readyFile}') ? 503 : 200; s.end(process.env.POD_NAME + ' ' + q.url) }).listen(8080)"]
+    workingDir: /tmp
+    securityContext: {runAsUser: 1000, runAsGroup: 1000}
+    env:
+    - {name: POD_NAME, valueFrom: {fieldRef: {fieldPath: metadata.name}}}
+    ports: [{name: http, containerPort: 8080}]
+    readinessProbe: {httpGet: {path: /ready, port: http}, periodSeconds: 1}
+    livenessProbe: {exec: {command: [sh, -c, 'test ! -e ${killFile}']}, periodSeconds: 1, failureThreshold: 1}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: client, namespace: rt}
+spec:
+  containers:
+  - name: client
+    image: busybox
+    command: [sh, -c, 'echo "$POD_NAME $POD_NAMESPACE $INSTANCE_IP $SA $GREETING $(pwd) $(id -u):$(id -g) $WEB_SERVICE_HOST"; exec sleep 3600']
+    workingDir: /tmp
+    securityContext: {runAsUser: 1000, runAsGroup: 1000}
+    env:
+    - {name: POD_NAME, valueFrom: {fieldRef: {fieldPath: metadata.name}}}
+    - {name: POD_NAMESPACE, valueFrom: {fieldRef: {fieldPath: metadata.namespace}}}
+    - {name: INSTANCE_IP, valueFrom: {fieldRef: {fieldPath: status.podIP}}}
+    - {name: SA, valueFrom: {fieldRef: {fieldPath: spec.serviceAccountName}}}
+    - {name: GREETING, valueFrom: {configMapKeyRef: {name: cfg, key: GREETING}}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: crasher, namespace: rt}
+spec:
+  containers:
+  - name: crasher
+    image: busybox
+    command: [sh, -c, 'echo started; exit 3']
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: once, namespace: rt}
+spec:
+  restartPolicy: Never
+  containers:
+  - name: once
+    image: busybox
+    command: [sh, -c, 'echo done']
+`;
+
+async function until<T>(what: string, fn: () => T | undefined | false, timeoutMs = 8000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = fn();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('the pod runner', { skip }, () => {
+  let cluster: RunningCluster;
+  const pod = (name: string) => cluster.pods.find((p) => p.pod.name === name)!;
+  const row = (name: string) => podRow(pod(name).status());
+  const inPod = (name: string, args: string[]) => spawnSync('ip', ['netns', 'exec', pod(name).pod.netns, ...args], { encoding: 'utf8', timeout: 5000 });
+  const log = (name: string, container = name) => {
+    const file = cluster.state.logFile('rt', name, container);
+    return existsSync(file) ? readFileSync(file, 'utf8') : '';
+  };
+
+  before(async () => {
+    writeFileSync(path.join(dir, 'pods.yaml'), MANIFESTS);
+    cluster = await startCluster({
+      manifests: [path.join(dir, 'pods.yaml')],
+      stateDir: path.join(dir, 'state'),
+      netnsPrefix: prefix,
+      podCidr: '10.244.0.0/16',
+      serviceCidr: '10.96.0.0/16',
+      sidecars: false,
+      backoff: { initialMs: 200, maxMs: 400, resetAfterMs: 60_000 },
+      graceMs: 1000,
+      log: () => {},
+    });
+  });
+
+  after(async () => {
+    await cluster?.stop();
+    for (const ns of spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout.split('\n').map((l) => l.split(' ')[0]!).filter((n) => n.startsWith(prefix))) spawnSync('ip', ['netns', 'del', ns]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('istio-init runs outrigger istio-iptables in the pod namespace, then the next init container, then the app', async () => {
+    await until('web running', () => pod('web').status().containers[0]!.state.kind === 'running');
+    assert.deepEqual(pod('web').status().initContainers.map((c) => c.state.kind === 'terminated' && c.state.exitCode), [0, 0]);
+    const rules = inPod('web', ['iptables-save']).stdout;
+    assert.match(rules, /-A ISTIO_OUTPUT .*-j ISTIO_REDIRECT/);
+    assert.match(rules, /-A ISTIO_REDIRECT -p tcp -j REDIRECT --to-ports 15001/);
+    assert.match(rules, /-A ISTIO_INBOUND -p tcp -m tcp --dport 9999 -j ISTIO_IN_REDIRECT/);
+    assert.match(log('web', 'second'), /^second init ran as 0$/m);
+    // The node namespace has no ISTIO rules: capture is the pod's alone.
+    assert.doesNotMatch(spawnSync('ip', ['netns', 'exec', cluster.plan.nodeNetns, 'iptables-save'], { encoding: 'utf8' }).stdout, /ISTIO_/);
+  });
+
+  test('env from fieldRef and ConfigMaps, service variables, workingDir and uid/gid', async () => {
+    const line = await until('client output', () => log('client').trim() || undefined);
+    const client = pod('client').pod;
+    const web = cluster.plan.services.find((s) => s.name === 'web')!;
+    assert.equal(line, `client rt ${client.ip} default hello /tmp 1000:1000 ${web.clusterIP}`);
+  });
+
+  test('readiness decides the endpoints behind the VIP', async () => {
+    const web = cluster.plan.services.find((s) => s.name === 'web')!;
+    await until('web probed', () => pod('web').status().containers[0]!.state.kind === 'running');
+    assert.equal(row('web').ready, '0/1');
+    const refused = inPod('client', ['curl', '-s', '-m', '2', '-o', '/dev/null', '-w', '%{http_code}', `http://web.rt:80/`]);
+    assert.equal(refused.stdout, '000', 'no ready endpoint: the VIP refuses');
+    writeFileSync(readyFile, '');
+    await until('web ready', () => row('web').ready === '1/1');
+    await until('VIP answering', () => inPod('client', ['curl', '-s', '-m', '2', `http://web.rt.svc.cluster.local/hello`]).stdout === 'web /hello');
+    assert.equal(inPod('client', ['curl', '-s', '-m', '2', `http://${web.clusterIP}/x`]).stdout, 'web /x');
+    assert.equal(row('web').status, 'Running');
+    // Discovery's registry directory follows: web's endpoint is ready there too.
+    await until('registry updated', () => {
+      const model = buildModel(loadRegistryDir(cluster.state.registryDir));
+      return model.endpoints.get('web.rt.svc.cluster.local|80')?.[0]?.ready === true;
+    });
+  });
+
+  test('a failed liveness probe restarts the container', async () => {
+    await until('web ready', () => row('web').ready === '1/1');
+    writeFileSync(killFile, '');
+    await until('a restart', () => pod('web').status().containers[0]!.restartCount >= 1);
+    rmSync(killFile);
+    await until('running again', () => row('web').ready === '1/1' && row('web').status === 'Running');
+  });
+
+  test('a crashing container is restarted with back-off', async () => {
+    await until('two restarts', () => row('crasher').restarts >= 2);
+    assert.ok(['CrashLoopBackOff', 'Error', 'Running'].includes(row('crasher').status), row('crasher').status);
+    assert.ok(log('crasher').split('\n').filter((l) => l === 'started').length >= 2);
+  });
+
+  test('restartPolicy Never: the pod completes', async () => {
+    await until('completed', () => row('once').status === 'Completed');
+    assert.equal(pod('once').phase(), 'Succeeded');
+    assert.deepEqual(row('once'), { ready: '0/1', status: 'Completed', restarts: 0 });
+  });
+
+  test('stopping removes every namespace and /etc/netns file', async () => {
+    const netns = [cluster.plan.nodeNetns, ...cluster.plan.pods.map((p) => p.netns)];
+    await cluster.stop();
+    const left = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout;
+    for (const ns of netns) assert.ok(!left.includes(ns), ns);
+    for (const ns of netns) assert.equal(existsSync(path.join('/etc/netns', ns)), false);
+    assert.equal(existsSync(path.join(dir, 'state', 'state.json')), false);
+  });
+});

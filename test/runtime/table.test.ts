@@ -1,0 +1,55 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { humanDuration, renderTable } from '../../src/runtime/table.js';
+import { nextCrashCount, restartDelay, KUBELET_BACKOFF } from '../../src/runtime/backoff.js';
+import { fnv32a, nameSuffix, podTemplateHash, stableJson } from '../../src/runtime/names.js';
+
+describe('humanDuration (kubectl AGE)', () => {
+  const s = 1000;
+  for (const [ms, text] of [
+    [0, '0s'],
+    [45 * s, '45s'],
+    [119 * s, '119s'],
+    [192 * s, '3m12s'],
+    [300 * s, '5m'],
+    [25 * 60 * s, '25m'],
+    [(4 * 60 + 10) * 60 * s, '4h10m'],
+    [20 * 3600 * s, '20h'],
+    [(3 * 24 + 4) * 3600 * s, '3d4h'],
+    [40 * 86400 * s, '40d'],
+    [800 * 86400 * s, '2y'],
+  ] as const) {
+    test(text, () => assert.equal(humanDuration(ms), text));
+  }
+});
+
+test('renderTable pads columns by three spaces, like kubectl', () => {
+  assert.equal(renderTable(['NAME', 'READY'], [['a-long-name', '1/1'], ['b', '0/1']]), 'NAME          READY\na-long-name   1/1\nb             0/1\n');
+});
+
+describe('crash-loop back-off', () => {
+  test('doubles from 10 s up to 5 minutes', () => {
+    assert.deepEqual([1, 2, 3, 4, 5, 6, 7, 50].map((n) => restartDelay(KUBELET_BACKOFF, n) / 1000), [10, 20, 40, 80, 160, 300, 300, 300]);
+  });
+  test('forgets after ten minutes of running', () => {
+    assert.equal(nextCrashCount(KUBELET_BACKOFF, 4, 1000), 5);
+    assert.equal(nextCrashCount(KUBELET_BACKOFF, 4, 600_000), 1);
+  });
+});
+
+describe('names', () => {
+  test('FNV-1a', () => {
+    assert.equal(fnv32a(''), 0x811c9dc5);
+    assert.equal(fnv32a('a'), 0xe40c292c);
+  });
+  test('the template hash ignores key order and changes with the template', () => {
+    assert.equal(podTemplateHash({ a: 1, b: [1, { c: 2, d: 3 }] }), podTemplateHash({ b: [1, { d: 3, c: 2 }], a: 1 }));
+    assert.notEqual(podTemplateHash({ a: 1 }), podTemplateHash({ a: 2 }));
+    assert.equal(stableJson({ b: 1, a: [null, 'x'] }), '{"a":[null,"x"],"b":1}');
+  });
+  test('suffixes are five safe characters, different per replica', () => {
+    const suffixes = [0, 1, 2, 3].map((i) => nameSuffix('reviews-v1-abc', i));
+    assert.equal(new Set(suffixes).size, 4);
+    for (const s of suffixes) assert.match(s, /^[bcdfghjklmnpqrstvwxz2456789]{5}$/);
+  });
+});
