@@ -46,7 +46,14 @@ const supported: Record<string, readonly string[] | typeof ANY_FIELD> = {
   'envoy.extensions.filters.listener.http_inspector.v3.HttpInspector': [],
 
   // Network filters
-  'envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy': ['stat_prefix', 'cluster', 'weighted_clusters', 'idle_timeout', 'max_connect_attempts'],
+  'envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy': ['stat_prefix', 'cluster', 'weighted_clusters', 'idle_timeout', 'max_connect_attempts', 'access_log'],
+
+  // Access logs: file, stdout and stderr, text or JSON formats (no filters).
+  'envoy.config.accesslog.v3.AccessLog': ['name', 'typed_config'],
+  'envoy.extensions.access_loggers.file.v3.FileAccessLog': ['path', 'format', 'json_format', 'log_format'],
+  'envoy.extensions.access_loggers.stream.v3.StdoutAccessLog': ['log_format'],
+  'envoy.extensions.access_loggers.stream.v3.StderrAccessLog': ['log_format'],
+  'envoy.config.core.v3.SubstitutionFormatString': ['text_format', 'json_format', 'text_format_source'],
   'envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy.WeightedCluster': ['clusters'],
   'envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy.WeightedCluster.ClusterWeight': ['name', 'weight'],
 
@@ -54,7 +61,7 @@ const supported: Record<string, readonly string[] | typeof ANY_FIELD> = {
   'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager': [
     'stat_prefix', 'codec_type', 'route_config', 'http_filters', 'use_remote_address', 'skip_xff_append', 'generate_request_id',
     'preserve_external_request_id', 'always_set_request_id_in_response', 'max_request_headers_kb', 'request_headers_timeout',
-    'request_timeout', 'server_name', 'server_header_transformation', 'strip_any_host_port', 'common_http_protocol_options',
+    'request_timeout', 'server_name', 'server_header_transformation', 'strip_any_host_port', 'common_http_protocol_options', 'access_log',
   ],
   'envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter': ['name', 'typed_config'],
   'envoy.config.core.v3.HttpProtocolOptions': ['idle_timeout'],

@@ -121,4 +121,5 @@ export interface TcpProxyConfig {
   weighted_clusters?: { clusters: { name: string; weight?: number }[] };
   idle_timeout?: Duration;
   max_connect_attempts?: number;
+  access_log?: TypedExtension[];
 }

@@ -22,6 +22,12 @@ export interface HttpRequestContext {
   stats: HttpStats;
   /** Envoy's response flags for the access log (UF, UH, NR, UT, URX, …). */
   responseFlags: Set<string>;
+  /** For the access log: what the router did. */
+  upstreamHost?: string;
+  upstreamCluster?: string;
+  responseCodeDetails?: string;
+  bytesReceived: number;
+  bytesSent: number;
   /** The server header: its value and server_header_transformation. */
   server: { name: string; transformation: 'OVERWRITE' | 'APPEND_IF_ABSENT' | 'PASS_THROUGH' };
 }

@@ -11,8 +11,10 @@ export const LOCAL_REPLY = {
   overflow: 'upstream connect error or disconnect/reset before headers. reset reason: overflow',
 } as const;
 
-export function sendLocalReply(context: HttpRequestContext, status: number, body: string, extra: http.OutgoingHttpHeaders = {}): void {
+export function sendLocalReply(context: HttpRequestContext, status: number, body: string, extra: http.OutgoingHttpHeaders = {}, details?: string): void {
   const res = context.response;
+  if (details !== undefined) context.responseCodeDetails = details;
+  context.bytesSent += Buffer.byteLength(body);
   if (res.headersSent) {
     res.destroy();
     return;

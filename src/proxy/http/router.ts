@@ -41,7 +41,7 @@ class Router implements HttpFilter {
     if (!selection) {
       ctx.stats.no_route.inc();
       ctx.responseFlags.add('NR');
-      sendLocalReply(ctx, 404, '');
+      sendLocalReply(ctx, 404, '', {}, 'route_not_found');
       return;
     }
     const { route, virtualHost } = selection;
@@ -50,12 +50,12 @@ class Router implements HttpFilter {
       ctx.stats.rq_direct_response.inc();
       const extra: Headers = {};
       route.responseHeaders.apply(extra);
-      sendLocalReply(ctx, action.status, action.body ?? '', extra as http.OutgoingHttpHeaders);
+      sendLocalReply(ctx, action.status, action.body ?? '', extra as http.OutgoingHttpHeaders, 'direct_response');
       return;
     }
     if (action.kind === 'redirect') {
       ctx.stats.rq_redirect.inc();
-      sendLocalReply(ctx, action.status, '', { location: redirectLocation(ctx, action) });
+      sendLocalReply(ctx, action.status, '', { location: redirectLocation(ctx, action) }, 'direct_response');
       return;
     }
     await this.forward(ctx, action, virtualHost.includeAttemptCount, virtualHost.includeAttemptCountInResponse);
@@ -68,15 +68,16 @@ class Router implements HttpFilter {
     if (!cluster) {
       ctx.stats.no_cluster.inc();
       ctx.responseFlags.add('NC');
-      sendLocalReply(ctx, action.clusterNotFoundStatus, '');
+      sendLocalReply(ctx, action.clusterNotFoundStatus, '', {}, 'cluster_not_found');
       return;
     }
     // Circuit breaker: past max_requests (or max_connections + max_pending_requests) fail fast.
     if (!cluster.circuitBreakers.canRequest(cluster.stats.upstream_rq_active.value)) {
       ctx.responseFlags.add('UO');
-      sendLocalReply(ctx, 503, LOCAL_REPLY.overflow);
+      sendLocalReply(ctx, 503, LOCAL_REPLY.overflow, {}, 'overflow');
       return;
     }
+    ctx.upstreamCluster = cluster.name;
     const selection = ctx.selection!;
     const headers = ctx.headers;
     for (const h of HOP_BY_HOP) delete headers[h];
@@ -98,7 +99,7 @@ class Router implements HttpFilter {
         cluster.stats.upstream_rq_timeout.inc();
         ctx.responseFlags.add('UT');
         current?.abort();
-        sendLocalReply(ctx, 504, LOCAL_REPLY.timeout);
+        sendLocalReply(ctx, 504, LOCAL_REPLY.timeout, {}, 'response_timeout');
       }, action.timeoutMs)
       : undefined;
     ctx.response.once('close', () => {
@@ -118,10 +119,11 @@ class Router implements HttpFilter {
       if (!host) {
         ctx.responseFlags.add('UH');
         if (globalTimer) clearTimeout(globalTimer);
-        sendLocalReply(ctx, 503, LOCAL_REPLY.noHealthyUpstream);
+        sendLocalReply(ctx, 503, LOCAL_REPLY.noHealthyUpstream, {}, 'no_healthy_upstream');
         return;
       }
       tried.add(host);
+      ctx.upstreamHost = host.key;
       if (attemptCountUp) headers['x-envoy-attempt-count'] = String(n);
       const started = Date.now();
       const a = attempt({ cluster, host, method: ctx.request.method ?? 'GET', path, headers, body, perTryTimeoutMs: retry?.perTryTimeoutMs ?? 0 });
@@ -156,17 +158,17 @@ class Router implements HttpFilter {
       break;
     }
     if (globalTimedOut || !last || last.kind === 'response') return;
+    if (tried.size > 1) ctx.responseFlags.add('URX');
     if (last.kind === 'connect-failure') {
       ctx.responseFlags.add('UF');
-      sendLocalReply(ctx, 503, LOCAL_REPLY.connectFailure);
+      sendLocalReply(ctx, 503, LOCAL_REPLY.connectFailure, {}, 'upstream_reset_before_response_started{connection_failure}');
     } else if (last.kind === 'per-try-timeout') {
       ctx.responseFlags.add('UT');
-      sendLocalReply(ctx, 504, LOCAL_REPLY.timeout);
+      sendLocalReply(ctx, 504, LOCAL_REPLY.timeout, {}, 'upstream_per_try_timeout');
     } else {
       ctx.responseFlags.add('UC');
-      sendLocalReply(ctx, 503, LOCAL_REPLY.reset);
+      sendLocalReply(ctx, 503, LOCAL_REPLY.reset, {}, 'upstream_reset_before_response_started{connection_termination}');
     }
-    if (tried.size > 1) ctx.responseFlags.add('URX');
   }
 
   private respond(ctx: HttpRequestContext, upstream: http.IncomingMessage, serviceTimeMs: number, classes: readonly { inc(): void }[], completed: { inc(): void }, attemptCount: number | undefined): void {
@@ -185,7 +187,11 @@ class Router implements HttpFilter {
       upstream.destroy();
       return;
     }
-    res.writeHead(status, upstream.statusMessage, headers as http.OutgoingHttpHeaders);
+    // setHeader, not writeHead's object form, so the access log can read them back.
+    for (const [name, value] of Object.entries(headers)) if (value !== undefined) res.setHeader(name, value);
+    res.writeHead(status, upstream.statusMessage);
+    ctx.responseCodeDetails = 'via_upstream';
+    upstream.on('data', (chunk: Buffer) => (ctx.bytesSent += chunk.length));
     upstream.pipe(res);
     upstream.on('error', () => res.destroy());
     upstream.on('aborted', () => res.destroy());

@@ -18,7 +18,10 @@ import type { HttpFilter, HttpRequestContext } from '../http/http-filter.js';
 import { HttpStats } from '../http/http-stats.js';
 import { compileRouteConfig, selectRoute } from '../http/route-config.js';
 import type { CompiledRouteConfig } from '../http/route-config.js';
+import type { AccessLogInfo } from '../access-log/access-log-info.js';
 import '../http/router.js';
+import { buildAccessLogs } from '../access-log/access-log.js';
+import type { AccessLogger } from '../access-log/access-log.js';
 import { registerNetworkFilter } from './network-filter.js';
 import type { FactoryContext, NetworkFilter } from './network-filter.js';
 
@@ -39,6 +42,7 @@ interface HcmConfig {
   server_header_transformation?: 'OVERWRITE' | 'APPEND_IF_ABSENT' | 'PASS_THROUGH';
   strip_any_host_port?: boolean;
   common_http_protocol_options?: { idle_timeout?: string };
+  access_log?: { name: string; typed_config?: JsonObject }[];
 }
 
 /** Envoy's defaults: 60 KiB of request headers, one hour of connection idleness. */
@@ -71,6 +75,7 @@ function build(typedConfig: JsonObject | undefined, context: FactoryContext, pat
   });
 
   const stats = new HttpStats(context.stats, config.stat_prefix);
+  const accessLogs: AccessLogger[] = buildAccessLogs(config.access_log, `${where}.access_log`);
   const useRemoteAddress = config.use_remote_address === true;
   const generateRequestId = config.generate_request_id ?? true;
   const serverInfo = { name: config.server_name || 'envoy', transformation: config.server_header_transformation ?? 'OVERWRITE' } as const;
@@ -137,7 +142,17 @@ function build(typedConfig: JsonObject | undefined, context: FactoryContext, pat
       stats,
       responseFlags: new Set(),
       server: serverInfo,
+      bytesReceived: 0,
+      bytesSent: 0,
     };
+    if (accessLogs.length > 0) {
+      req.on('data', (chunk: Buffer) => (ctx.bytesReceived += chunk.length));
+      res.once('close', () => {
+        if (!res.writableFinished) ctx.responseFlags.add('DC');
+        const info = httpLogInfo(ctx, req, res);
+        for (const logger of accessLogs) logger.log(info);
+      });
+    }
     for (const filter of filters) if (filter.decodeHeaders(ctx) === 'stop') break;
   });
 
@@ -154,6 +169,37 @@ function build(typedConfig: JsonObject | undefined, context: FactoryContext, pat
     socket.destroy();
   });
   return { server, stats };
+}
+
+function address(ip: string | undefined, port: number | undefined): string {
+  const plain = unmapIpv4(ip ?? '');
+  return plain.includes(':') ? `[${plain}]:${port ?? 0}` : `${plain}:${port ?? 0}`;
+}
+
+function httpLogInfo(ctx: HttpRequestContext, req: http.IncomingMessage, res: http.ServerResponse): AccessLogInfo {
+  const socket = req.socket;
+  const pseudo: Record<string, string | undefined> = { ':method': req.method, ':path': ctx.path, ':authority': req.headers.host, ':scheme': 'http' };
+  return {
+    startTime: ctx.startedAt,
+    durationMs: Date.now() - ctx.startedAt,
+    protocol: `HTTP/${req.httpVersion}`,
+    responseCode: res.headersSent ? res.statusCode : 0,
+    responseFlags: ctx.responseFlags,
+    ...(ctx.responseCodeDetails !== undefined ? { responseCodeDetails: ctx.responseCodeDetails } : {}),
+    bytesReceived: ctx.bytesReceived,
+    bytesSent: ctx.bytesSent,
+    requestHeader: (name) => (name.startsWith(':') ? pseudo[name] : joined(ctx.headers[name])),
+    responseHeader: (name) => {
+      const v = res.getHeader(name);
+      return v === undefined ? undefined : Array.isArray(v) ? v.join(',') : String(v);
+    },
+    ...(ctx.upstreamHost !== undefined ? { upstreamHost: ctx.upstreamHost } : {}),
+    ...(ctx.upstreamCluster !== undefined ? { upstreamCluster: ctx.upstreamCluster } : {}),
+    downstreamLocalAddress: address(socket.localAddress, socket.localPort),
+    downstreamRemoteAddress: address(socket.remoteAddress, socket.remotePort),
+    downstreamDirectRemoteAddress: address(socket.remoteAddress, socket.remotePort),
+    ...(ctx.selection?.route.name ? { routeName: ctx.selection.route.name } : {}),
+  };
 }
 
 function joined(value: string | string[] | undefined): string | undefined {

@@ -17,6 +17,8 @@ import { registerNetworkFilter } from './network-filter.js';
 import type { FactoryContext, NetworkFilter } from './network-filter.js';
 import { TcpProxyStats } from './tcp-proxy-stats.js';
 import { pickWeighted } from './weighted-choice.js';
+import { buildAccessLogs } from '../access-log/access-log.js';
+import type { AccessLogger } from '../access-log/access-log.js';
 
 /** Envoy's default tcp_proxy idle_timeout: one hour. */
 export const DEFAULT_IDLE_TIMEOUT_MS = 3_600_000;
@@ -27,6 +29,42 @@ interface TcpProxyRuntime {
   maxConnectAttempts: number;
   stats: TcpProxyStats;
   context: FactoryContext;
+  accessLogs: readonly AccessLogger[];
+}
+
+/** What the access log shows about one proxied connection. */
+interface ConnectionRecord {
+  start: number;
+  flags: Set<string>;
+  cluster?: string;
+  upstreamHost?: string;
+  upstreamLocal?: string;
+  received: number;
+  sent: number;
+}
+
+function endpoint(address: string | undefined, port: number | undefined): string {
+  const a = address?.startsWith('::ffff:') ? address.slice(7) : address ?? '';
+  return a.includes(':') ? `[${a}]:${port ?? 0}` : `${a}:${port ?? 0}`;
+}
+
+function logConnection(runtime: TcpProxyRuntime, connection: DownstreamConnection, record: ConnectionRecord): void {
+  if (runtime.accessLogs.length === 0) return;
+  const info = {
+    startTime: record.start,
+    durationMs: Date.now() - record.start,
+    responseFlags: record.flags,
+    bytesReceived: record.received,
+    bytesSent: record.sent,
+    ...(record.upstreamHost !== undefined ? { upstreamHost: record.upstreamHost } : {}),
+    ...(record.cluster !== undefined ? { upstreamCluster: record.cluster } : {}),
+    ...(record.upstreamLocal !== undefined ? { upstreamLocalAddress: record.upstreamLocal } : {}),
+    downstreamLocalAddress: endpoint(connection.localAddress.address, connection.localAddress.port),
+    downstreamRemoteAddress: endpoint(connection.remoteAddress.address, connection.remoteAddress.port),
+    downstreamDirectRemoteAddress: endpoint(connection.remoteAddress.address, connection.remoteAddress.port),
+    ...(connection.serverName !== undefined ? { requestedServerName: connection.serverName } : {}),
+  };
+  for (const logger of runtime.accessLogs) logger.log(info);
 }
 
 function build(typedConfig: JsonObject | undefined, context: FactoryContext, path: string): TcpProxyRuntime {
@@ -44,6 +82,7 @@ function build(typedConfig: JsonObject | undefined, context: FactoryContext, pat
     maxConnectAttempts: config.max_connect_attempts ?? 1,
     stats: new TcpProxyStats(context.stats, config.stat_prefix),
     context,
+    accessLogs: buildAccessLogs(config.access_log, `${path}.typed_config.access_log`),
   };
 }
 
@@ -59,10 +98,13 @@ class TcpProxyFilter implements NetworkFilter {
   private async connect(connection: DownstreamConnection): Promise<void> {
     const { runtime } = this;
     const downstream = connection.socket;
+    const record: ConnectionRecord = { start: Date.now(), flags: new Set(), received: 0, sent: 0 };
+    downstream.once('close', () => logConnection(runtime, connection, record));
     const choice = runtime.clusters.length === 1 ? runtime.clusters[0] : pickWeighted(runtime.clusters, runtime.context.random());
     const cluster = choice ? runtime.context.clusterManager.get(choice.name) : undefined;
     if (!cluster) {
       runtime.stats.downstream_cx_no_route.inc();
+      record.flags.add('NC');
       downstream.destroy();
       return;
     }
@@ -72,7 +114,9 @@ class TcpProxyFilter implements NetworkFilter {
     downstream.once('close', onEarlyClose);
     downstream.on('error', () => undefined);
     // Circuit breaker: past max_connections the connection fails fast (upstream_cx_overflow).
+    record.cluster = cluster.name;
     if (!cluster.circuitBreakers.canConnect(cluster.stats.upstream_cx_active.value)) {
+      record.flags.add('UO');
       downstream.destroy();
       return;
     }
@@ -80,8 +124,12 @@ class TcpProxyFilter implements NetworkFilter {
     let upstream: UpstreamConnection | undefined;
     for (let attempt = 0; attempt < runtime.maxConnectAttempts && !upstream && !downstreamGone; attempt++) {
       const host = cluster.chooseHost({ downstreamLocalAddress: connection.localAddress, excludedHosts: tried });
-      if (!host) break;
+      if (!host) {
+        record.flags.add('UH');
+        break;
+      }
       tried.add(host);
+      record.upstreamHost = host.key;
       try {
         upstream = await connectUpstream(cluster, host);
         cluster.reportOutcome(host, { kind: 'success' });
@@ -92,7 +140,11 @@ class TcpProxyFilter implements NetworkFilter {
     }
     downstream.removeListener('close', onEarlyClose);
     if (!upstream) {
-      if (tried.size > 0 && !downstreamGone) cluster.stats.upstream_cx_connect_attempts_exceeded.inc();
+      if (tried.size > 0 && !downstreamGone) {
+        cluster.stats.upstream_cx_connect_attempts_exceeded.inc();
+        record.flags.add('UF');
+        if (tried.size > 1) record.flags.add('URX');
+      }
       downstream.destroy();
       return;
     }
@@ -101,12 +153,13 @@ class TcpProxyFilter implements NetworkFilter {
       upstream.release('local');
       return;
     }
-    splice(connection, upstream, runtime, cluster.stats);
+    record.upstreamLocal = endpoint(upstream.socket.localAddress, upstream.socket.localPort);
+    splice(connection, upstream, runtime, cluster.stats, record);
   }
 }
 
 /** Joins the two sockets: bytes both ways with backpressure, FIN passed on, a reset ends both. */
-function splice(connection: DownstreamConnection, upstream: UpstreamConnection, runtime: TcpProxyRuntime, clusterStats: ClusterStats): void {
+function splice(connection: DownstreamConnection, upstream: UpstreamConnection, runtime: TcpProxyRuntime, clusterStats: ClusterStats, record: ConnectionRecord): void {
   const downstream = connection.socket;
   const up = upstream.socket;
   const stats = runtime.stats;
@@ -124,16 +177,19 @@ function splice(connection: DownstreamConnection, upstream: UpstreamConnection, 
 
   const initial = connection.takePeeked();
   if (initial.length > 0) {
+    record.received += initial.length;
     stats.downstream_cx_rx_bytes_total.inc(initial.length);
     clusterStats.upstream_cx_tx_bytes_total.inc(initial.length);
     up.write(initial);
   }
 
   pump(downstream, up, (n) => {
+    record.received += n;
     stats.downstream_cx_rx_bytes_total.inc(n);
     clusterStats.upstream_cx_tx_bytes_total.inc(n);
   }, stats);
   pump(up, downstream, (n) => {
+    record.sent += n;
     clusterStats.upstream_cx_rx_bytes_total.inc(n);
     stats.downstream_cx_tx_bytes_total.inc(n);
   }, stats);
