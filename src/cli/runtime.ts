@@ -1,12 +1,13 @@
 // The local runtime's kubectl-shaped commands: up, down, get, logs, exec.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { stringifyYamlDocuments } from '../kube/index.js';
 import { packageRoot } from '../paths.js';
 import {
   DEFAULT_STATE_DIR,
+  checkRanges,
   ManifestError,
   PlanError,
   RuntimeError,
@@ -81,6 +82,7 @@ async function runBackground(opts: UpOptions): Promise<void> {
   if (preflight.length > 0) throw new UsageError(preflight.join('\n'));
   const plan = userErrors(() => planFromManifests(clusterOptions(opts), { OUTRIGGER_SAMPLES: path.join(packageRoot, 'samples') }));
   for (const w of plan.warnings) process.stderr.write(`Warning: ${w}\n`);
+  await checkRanges(plan).catch(asUsage);
   const state = new StateDir(opts.stateDir);
   if (state.exists()) {
     const pid = state.read().supervisorPid;
@@ -101,6 +103,7 @@ async function runBackground(opts: UpOptions): Promise<void> {
     await new Promise((r) => setTimeout(r, 200));
     if (!processAlive(child.pid)) {
       const text = existsSync(state.supervisorLog) ? readFileSync(state.supervisorLog, 'utf8').trim() : '';
+      if (!state.exists()) rmSync(opts.stateDir, { recursive: true, force: true });
       throw new UsageError(`the supervisor exited while starting the cluster:\n${text}`);
     }
     const statuses = state.readStatuses();

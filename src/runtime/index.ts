@@ -4,7 +4,7 @@
 export { planCluster, PlanError } from './plan.js';
 export type { ClusterPlan, PlannedPod, PlannedService, PlanOptions } from './plan.js';
 export { loadManifests, ManifestError } from './manifests.js';
-export { startCluster, planFromManifests, preflightProblems, resolveProgram, RuntimeError } from './supervisor.js';
+export { startCluster, checkRanges, planFromManifests, preflightProblems, resolveProgram, RuntimeError } from './supervisor.js';
 export type { ClusterOptions, RunningCluster } from './supervisor.js';
 export { teardown } from './teardown.js';
 export { StateDir, StateError, DEFAULT_STATE_DIR, processAlive } from './state.js';

@@ -72,6 +72,12 @@ export function planFromManifests(options: ClusterOptions, runtimeVars: Record<s
   });
 }
 
+/** The cluster's address ranges must not be in use on this machine already. */
+export async function checkRanges(plan: Pick<ClusterPlan, 'podCidr' | 'serviceCidr'>): Promise<void> {
+  const conflicts = rangeConflicts([{ name: 'pod', cidr: parseCidr(plan.podCidr) }, { name: 'service', cidr: parseCidr(plan.serviceCidr) }], await hostRanges());
+  if (conflicts.length > 0) throw new RuntimeError(conflicts.join('\n'));
+}
+
 export interface RunningCluster {
   plan: ClusterPlan;
   state: StateDir;
@@ -95,7 +101,8 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
     cluster = await build(options, state, log);
     return cluster;
   } finally {
-    if (!cluster) await teardown(options.stateDir);
+    // The supervisor's log says why it failed: it stays for whoever started it.
+    if (!cluster) await teardown(options.stateDir, { keepLog: true });
   }
 }
 
@@ -104,8 +111,7 @@ async function build(options: ClusterOptions, state: StateDir, log: (m: string) 
   state.update((r) => r.stages.push(samples.dir));
   const plan = planFromManifests(options, { OUTRIGGER_SAMPLES: samples.path('samples') });
   for (const w of plan.warnings) log(`warning: ${w}`);
-  const conflicts = rangeConflicts([{ name: 'pod', cidr: parseCidr(plan.podCidr) }, { name: 'service', cidr: parseCidr(plan.serviceCidr) }], await hostRanges());
-  if (conflicts.length > 0) throw new RuntimeError(conflicts.join('\n'));
+  await checkRanges(plan);
   state.writePlan(plan);
 
   let outrigger: string[] | undefined;

@@ -22,7 +22,7 @@ async function waitGone(pid: number, ms: number): Promise<boolean> {
   return !processAlive(pid);
 }
 
-export async function teardown(stateDir: string, options: { graceMs?: number } = {}): Promise<TeardownReport> {
+export async function teardown(stateDir: string, options: { graceMs?: number; keepLog?: boolean } = {}): Promise<TeardownReport> {
   const state = new StateDir(stateDir);
   const record = state.read();
   const report: TeardownReport = { supervisor: 'not running', netns: [], files: [] };
@@ -57,7 +57,7 @@ export async function teardown(stateDir: string, options: { graceMs?: number } =
     // Staged copies live in the temporary directory and carry our prefixes.
     if (/^outrigger-(samples|bin)-/.test(path.basename(dir))) rmSync(dir, { recursive: true, force: true });
   }
-  for (const file of ['plan.json', 'status.json', 'supervisor.log', 'logs', 'registry', 'state.json']) rmSync(path.join(stateDir, file), { recursive: true, force: true });
+  for (const file of ['plan.json', 'status.json', ...(options.keepLog ? [] : ['supervisor.log']), 'logs', 'registry', 'state.json']) rmSync(path.join(stateDir, file), { recursive: true, force: true });
   try {
     if (readdirSync(stateDir).length === 0) rmdirSync(stateDir);
   } catch {
