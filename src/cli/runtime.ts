@@ -1,6 +1,6 @@
 // The local runtime's kubectl-shaped commands: up, down, get, logs, exec.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { stringifyYamlDocuments } from '../kube/index.js';
@@ -147,7 +147,9 @@ function downCommand(): Command {
 function loadCluster(stateDir: string): { state: StateDir; plan: ClusterPlan } {
   return userErrors(() => {
     const state = new StateDir(stateDir);
-    state.read();
+    const pid = state.read().supervisorPid;
+    // Statuses are only as fresh as the supervisor that writes them.
+    if (!processAlive(pid)) process.stderr.write(`Warning: the supervisor (pid ${pid}) is not running: statuses are stale and crashed containers are not restarted; "outrigger down" cleans up\n`);
     return { state, plan: state.readPlan() };
   });
 }
@@ -224,16 +226,41 @@ function logsCommand(): Command {
     .argument('<pod>', 'pod name')
     .option('-c, --container <name>', 'container (default: the pod\'s default container, else its first)')
     .option('-n, --namespace <ns>', 'namespace', 'default')
+    .option('-f, --follow', 'keep printing what the container writes')
     .addOption(stateDirOption())
-    .action((podName: string, opts: { container?: string; namespace: string; stateDir: string }) => {
+    .action(async (podName: string, opts: { container?: string; namespace: string; stateDir: string; follow?: boolean }) => {
       const { state, plan } = loadCluster(opts.stateDir);
       const pod = findPod(plan, podName, opts.namespace);
       const container = pickContainer(pod, opts.container);
       if (opts.container === undefined && pod.containers.length > 1) process.stderr.write(`Defaulted container "${container.container}" out of: ${[...pod.containers, ...pod.initContainers].map((c) => c.container).join(', ')}\n`);
       const file = state.logFile(pod.namespace, pod.name, container.container);
       if (!existsSync(file)) throw new UsageError(`container "${container.container}" in pod "${pod.name}" is waiting to start`);
-      process.stdout.write(readFileSync(file));
+      if (!opts.follow) {
+        process.stdout.write(readFileSync(file));
+        return;
+      }
+      await follow(file, () => state.exists());
     });
+}
+
+/** Prints a file as it grows, until `alive` says the cluster is gone (or the user interrupts). */
+async function follow(file: string, alive: () => boolean): Promise<void> {
+  let offset = 0;
+  for (;;) {
+    if (existsSync(file)) {
+      const size = statSync(file).size;
+      if (size > offset) {
+        const fd = openSync(file, 'r');
+        const buffer = Buffer.alloc(size - offset);
+        readSync(fd, buffer, 0, buffer.length, offset);
+        closeSync(fd);
+        process.stdout.write(buffer);
+        offset = size;
+      }
+    }
+    if (!alive()) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
 }
 
 function execCommand(): Command {

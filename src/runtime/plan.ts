@@ -96,7 +96,7 @@ export class PlanError extends Error {
 
 const BUILTIN_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const CONTROLLER_KINDS = new Set(['Pod', 'Deployment', 'ReplicaSet', 'StatefulSet', 'DaemonSet']);
+const CONTROLLER_KINDS = new Set(['Pod', 'Deployment', 'ReplicaSet', 'StatefulSet', 'DaemonSet', 'Job']);
 const IGNORED_KINDS = new Set(['Secret', 'Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding', 'NetworkPolicy', 'PodDisruptionBudget', 'HorizontalPodAutoscaler', 'Endpoints', 'EndpointSlice']);
 
 function isMap(value: unknown): value is Json {
@@ -306,6 +306,17 @@ export function planCluster(objects: readonly SourcedObject[], options: PlanOpti
       problems.push(`${source}: ${ref}: spec.replicas: must be a non-negative integer`);
       continue;
     }
+    if (kind === 'Job') {
+      // A Job runs its pod to completion: one pod (parallelism and retries are not modelled).
+      const policy = template.spec['restartPolicy'];
+      if (policy !== 'Never' && policy !== 'OnFailure') {
+        problems.push(`${source}: ${ref}: spec.template.spec.restartPolicy: must be Never or OnFailure for a Job (got ${policy === undefined ? 'none' : JSON.stringify(policy)})`);
+        continue;
+      }
+      const jobName = nameOf(object)!;
+      drafts.push(draft(`${jobName}-${nameSuffix(jobName, 0)}`, { 'job-name': jobName, 'batch.kubernetes.io/job-name': jobName }, { kind, name: jobName }));
+      continue;
+    }
     const selector = isMap(spec['selector']) ? stringMap(spec['selector']['matchLabels']) : {};
     if (Object.keys(selector).length === 0 && kind !== 'ReplicaSet') problems.push(`${source}: ${ref}: spec.selector.matchLabels: is required`);
     for (const [k, v] of Object.entries(selector)) {
@@ -399,7 +410,7 @@ export function planCluster(objects: readonly SourcedObject[], options: PlanOpti
     const names = [...initContainers, ...containers].map((c) => c.container);
     const dup = names.find((n, i) => names.indexOf(n) !== i);
     if (dup !== undefined) problems.push(`${where}: container name "${dup}" is used twice`);
-    const metadata = { name: d.name, namespace: d.namespace, uid, labels, annotations, ...(d.owner ? { ownerReferences: [{ apiVersion: 'apps/v1', kind: d.owner.kind, name: d.owner.name, controller: true }] } : {}) };
+    const metadata = { name: d.name, namespace: d.namespace, uid, labels, annotations, ...(d.owner ? { ownerReferences: [{ apiVersion: d.owner.kind === 'Job' ? 'batch/v1' : 'apps/v1', kind: d.owner.kind, name: d.owner.name, controller: true }] } : {}) };
     pods.push({
       namespace: d.namespace,
       name: d.name,

@@ -13,10 +13,12 @@ export class PodRunner {
   startedAt: string | undefined;
   private failed = false;
   private terminating = false;
+  private initialized = false;
 
   constructor(
     readonly pod: PlannedPod,
     context: (container: string) => ContainerContext,
+    private readonly graceMs = 5000,
   ) {
     this.inits = pod.initContainers.map((spec) => new ContainerRunner(spec, context(spec.container)));
     this.containers = pod.containers.map((spec) => new ContainerRunner(spec, context(spec.container)));
@@ -28,6 +30,7 @@ export class PodRunner {
       containers: this.containers.map((c) => structuredClone(c.status)),
       ...(this.terminating ? { terminating: true } : {}),
       ...(this.failed ? { failed: true } : {}),
+      ...(this.initialized ? { initialized: true } : {}),
     };
   }
 
@@ -57,8 +60,14 @@ export class PodRunner {
         return;
       }
     }
-    for (const c of this.containers) c.status.state = { kind: 'waiting', reason: 'ContainerCreating' };
-    if (!this.terminating) for (const c of this.containers) c.start();
+    if (this.terminating) return;
+    const finished = Promise.all(this.containers.map((c) => c.finished()));
+    this.initialized = true;
+    for (const c of this.containers) c.start();
+    // When every container has finished for good (a Job's pod), native sidecars are stopped,
+    // last started first, so that the pod can complete.
+    await finished;
+    for (const init of [...this.inits].reverse()) if (init.spec.nativeSidecar && !this.terminating) await init.stop(this.graceMs);
   }
 
   async stop(graceMs: number): Promise<void> {

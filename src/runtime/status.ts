@@ -26,6 +26,8 @@ export interface PodStatus {
   terminating?: boolean;
   /** An init container failed under restartPolicy Never: the pod will not start. */
   failed?: boolean;
+  /** Init containers are done and the containers started (kube's Initialized condition). */
+  initialized?: boolean;
 }
 
 export type PodPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed';
@@ -42,6 +44,8 @@ function terminatedReason(state: Extract<ContainerState, { kind: 'terminated' }>
 }
 
 function initStatus(status: PodStatus): string | undefined {
+  // Once initialised, a native sidecar's later state (stopped after a Job's app finished) is not initialisation.
+  if (status.initialized) return undefined;
   const inits = status.initContainers;
   for (const [i, c] of inits.entries()) {
     const s = c.state;

@@ -168,7 +168,7 @@ async function build(options: ClusterOptions, state: StateDir, log: (m: string) 
         backoff: options.backoff ?? KUBELET_BACKOFF,
         onChange,
         log,
-      })),
+      }), options.graceMs ?? 5000),
     );
   }
   publish();

@@ -105,6 +105,7 @@ describe('Bookinfo on the local runtime (no sidecars)', { skip }, () => {
     assert.ok(supervisorPid);
     process.kill(supervisorPid, 'SIGKILL');
     assert.equal(ourNetns().length, 7, 'the namespaces outlive the supervisor');
+    assert.match(cli(['get', 'pods']).stderr, /the supervisor \(pid \d+\) is not running: statuses are stale/);
     const down = cli(['down']);
     assert.equal(down.status, 0, down.stderr);
     assert.match(down.stdout, /removed 7 network namespaces/);

@@ -105,6 +105,24 @@ spec:
   - name: once
     image: busybox
     command: [sh, -c, 'echo done']
+---
+apiVersion: batch/v1
+kind: Job
+metadata: {name: job, namespace: rt}
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      initContainers:
+      - name: sidecar
+        image: busybox
+        restartPolicy: Always
+        command: [sh, -c, 'echo sidecar up; exec sleep 3600']
+        startupProbe: {exec: {command: ['true']}, periodSeconds: 1}
+      containers:
+      - name: work
+        image: busybox
+        command: [sh, -c, 'sleep 0.3; echo worked']
 `;
 
 async function until<T>(what: string, fn: () => T | undefined | false, timeoutMs = 8000): Promise<T> {
@@ -203,6 +221,16 @@ describe('the pod runner', { skip }, () => {
     await until('completed', () => row('once').status === 'Completed');
     assert.equal(pod('once').phase(), 'Succeeded');
     assert.deepEqual(row('once'), { ready: '0/1', status: 'Completed', restarts: 0 });
+  });
+
+  test('a native sidecar starts before the app and is stopped when a Job\'s app finishes', async () => {
+    const job = cluster.pods.find((p) => p.pod.name.startsWith('job-'))!;
+    assert.equal(job.pod.labels['job-name'], 'job');
+    await until('job completed', () => podRow(job.status()).status === 'Completed' && job.status().initContainers[0]!.state.kind === 'terminated');
+    assert.equal(job.phase(), 'Succeeded');
+    assert.deepEqual(podRow(job.status()), { ready: '0/2', status: 'Completed', restarts: 0 });
+    assert.match(log(job.pod.name, 'sidecar'), /sidecar up/);
+    assert.match(log(job.pod.name, 'work'), /worked/);
   });
 
   test('stopping removes every namespace and /etc/netns file', async () => {

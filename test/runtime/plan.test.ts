@@ -93,6 +93,13 @@ describe('planCluster', () => {
 
   test('the plan is reproducible', () => assert.deepEqual(plan(APP), p));
 
+  test('a Job runs one pod to completion, labelled with its job name', () => {
+    const job = plan('apiVersion: batch/v1\nkind: Job\nmetadata: {name: migrate}\nspec: {template: {spec: {restartPolicy: Never, containers: [{name: m, image: x, command: [sleep]}]}}}\n');
+    const pod = job.pods[0]!;
+    assert.match(pod.name, /^migrate-[bcdfghjklmnpqrstvwxz2456789]{5}$/);
+    assert.deepEqual([pod.labels['job-name'], pod.owner, pod.containers[0]!.restartPolicy], ['migrate', { kind: 'Job', name: 'migrate' }, 'Never']);
+  });
+
   test('addresses: the bridge first, then pods; services from the service range', () => {
     assert.deepEqual(p.bridge, { name: 'outrigger0', ip: '10.244.0.1', prefix: 16 });
     assert.deepEqual(p.pods.map((pod) => pod.ip), ['10.244.0.2', '10.244.0.3', '10.244.0.4', '10.244.0.5']);
@@ -169,13 +176,17 @@ describe('planCluster errors name the document, kind, name and field', () => {
       assert.ok(found.some((p) => c.expect.test(p)), `expected ${c.expect} among:\n${found.join('\n')}`);
     });
   }
+  test('a Job needs restartPolicy Never or OnFailure', () => {
+    const found = problems('apiVersion: batch/v1\nkind: Job\nmetadata: {name: j}\nspec: {template: {spec: {containers: [{name: j, image: x, command: [sleep]}]}}}\n');
+    assert.match(found[0]!, /Job "j": spec.template.spec.restartPolicy: must be Never or OnFailure for a Job \(got none\)/);
+  });
   test('every problem is reported at once', () => {
     const found = problems(`${deployment('[{name: web, image: nginx}]')}---\napiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {ports: [{port: 0}]}\n`);
     assert.equal(found.length, 2);
   });
   test('kinds the runtime does not run are warnings, not errors', () => {
-    const p = plan('apiVersion: batch/v1\nkind: Job\nmetadata: {name: j}\nspec: {template: {spec: {containers: [{name: j, image: x}]}}}\n---\napiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: i}\n');
-    assert.match(p.warnings[0]!, /Job "j" is not run by the local runtime yet/);
+    const p = plan('apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: j}\nspec: {jobTemplate: {spec: {template: {spec: {containers: [{name: j, image: x}]}}}}}\n---\napiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: i}\n');
+    assert.match(p.warnings[0]!, /CronJob "j" is not run by the local runtime yet/);
     assert.match(p.warnings[1]!, /Ingress "i" \(networking.k8s.io\/v1\) is not a kind the local runtime knows/);
   });
 });

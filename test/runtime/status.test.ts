@@ -24,6 +24,7 @@ const cases: { name: string; status: PodStatus; ready: string; shown: string; re
   { name: 'completed app beside a running one', status: { initContainers: [], containers: [done('a', 0), running('b', true)] }, ready: '1/2', shown: 'Running', restarts: 0, phase: 'Running', endpoint: false },
   { name: 'a native sidecar counts in READY', status: { initContainers: [{ ...running('istio-proxy', true), restartable: true }], containers: [running('app', true)] }, ready: '2/2', shown: 'Running', restarts: 0, phase: 'Running', endpoint: true },
   { name: 'a native sidecar not started holds initialisation', status: { initContainers: [{ ...running('istio-proxy', false), started: false, restartable: true }], containers: [waiting('app', 'PodInitializing')] }, ready: '0/2', shown: 'Init:0/1', restarts: 0, phase: 'Pending', endpoint: false },
+  { name: 'a Job pod whose app finished and whose native sidecar was then stopped', status: { initialized: true, initContainers: [{ ...done('istio-proxy', 143, 'Error'), restartable: true }], containers: [done('app', 0)] }, ready: '0/2', shown: 'Completed', restarts: 0, phase: 'Succeeded', endpoint: false },
   { name: 'terminating', status: { initContainers: [], containers: [running('app', true, 2)], terminating: true }, ready: '1/1', shown: 'Terminating', restarts: 2, phase: 'Running', endpoint: false },
 ];
 
