@@ -17,6 +17,8 @@ export class DiscoverySource implements AdsSource {
   private versionText: string;
   private readonly listeners = new Set<() => void>();
   private readonly connected = new Map<string, number>();
+  private readonly generations = new Map<string, ProxyResources>();
+  private generationVersion = '';
 
   constructor(model: MeshModel, private mesh: MeshSettings = defaultMeshSettings) {
     this.model = model;
@@ -47,10 +49,21 @@ export class DiscoverySource implements AdsSource {
 
   connect(node: Node): ProxyWatch {
     const proxy = parseNodeId(node.id, node.metadata);
-    let cache: { version: string; resources: ProxyResources } | undefined;
     const resourcesNow = (): ProxyResources => {
-      if (cache?.version !== this.versionText) cache = { version: this.versionText, resources: generateForProxy(this.model, proxy, this.mesh) };
-      return cache.resources;
+      // Proxies that see the mesh alike (same namespace, same served services) share one
+      // generation — and so the same resource objects, which the ADS server encodes once.
+      const ctx = new ProxyContext(this.model, proxy, this.mesh);
+      const key = `${proxy.namespace}|${ctx.inboundServices.map((s) => s.hostname).join(',')}|${ctx.workload?.containerPorts.map((p) => `${p.name ?? ''}:${p.containerPort}`).join(',') ?? ''}`;
+      if (this.generationVersion !== this.versionText) {
+        this.generations.clear();
+        this.generationVersion = this.versionText;
+      }
+      let resources = this.generations.get(key);
+      if (!resources) {
+        resources = generateForProxy(this.model, proxy, this.mesh);
+        this.generations.set(key, resources);
+      }
+      return resources;
     };
     this.connected.set(node.id, (this.connected.get(node.id) ?? 0) + 1);
     // Proxyless gRPC clients say so in their metadata, as Istio's do.

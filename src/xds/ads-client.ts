@@ -27,6 +27,8 @@ export interface AdsClientOptions {
 
 interface TypeState {
   names: string[];
+  /** For routes and endpoints: everything received, by name (pushes may carry only changes). */
+  held?: Map<string, JsonObject>;
   /** The last version applied (sent back on reconnect so the server knows). */
   version: string;
   nonce: string;
@@ -83,6 +85,8 @@ export class AdsClient {
     const sorted = [...new Set(names)].sort();
     const changed = !this.types.has(typeUrl) || state.names.length !== sorted.length || state.names.some((n, i) => n !== sorted[i]);
     state.names = sorted;
+    // What is no longer wanted is forgotten.
+    if (state.held) for (const name of [...state.held.keys()]) if (!sorted.includes(name)) state.held.delete(name);
     this.types.set(typeUrl, state);
     if (changed) this.request(typeUrl);
   }
@@ -146,9 +150,17 @@ export class AdsClient {
     if (!state) return;
     state.nonce = nonce;
     let resources: JsonObject[];
+    let merged: Map<string, JsonObject> | undefined;
     try {
       resources = ((response['resources'] as { type_url: string; value: Uint8Array }[] | undefined) ?? []).map((any) => unpackAny(any));
+      if (typeUrl === RouteType || typeUrl === EndpointType) {
+        // Named types arrive as changes: apply the whole current set, so the data plane never sees a partial one.
+        merged = new Map(state.held ?? []);
+        for (const r of resources) merged.set(String(r['name'] ?? r['cluster_name']), r);
+        resources = state.names.length === 0 ? [...merged.values()] : state.names.map((n) => merged!.get(n)).filter((r): r is JsonObject => r !== undefined);
+      }
       await this.options.apply(typeUrl, resources, version);
+      if (merged) state.held = merged;
     } catch (error) {
       const message = (error as Error).message;
       state.nack = message;

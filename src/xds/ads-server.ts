@@ -95,8 +95,43 @@ function refuse(call: grpc.ServerDuplexStream<unknown, unknown>, code: grpc.stat
   call.emit('error', { code, details, name: 'Error', message: details, metadata: new grpc.Metadata() });
 }
 
+// Sources hand the same resource objects to every proxy that shares a generation:
+// each is hashed and encoded once, not once per proxy.
+const resourceHashes = new WeakMap<object, string>();
+const packedResources = new WeakMap<object, { type_url: string; value: Buffer }>();
+
+function resourceHash(resource: JsonObject): string {
+  let h = resourceHashes.get(resource);
+  if (h === undefined) {
+    h = createHash('sha1').update(JSON.stringify(resource)).digest('hex');
+    resourceHashes.set(resource, h);
+  }
+  return h;
+}
+
 function hashOf(resources: readonly JsonObject[]): string {
-  return createHash('sha1').update(JSON.stringify(resources)).digest('hex');
+  const hash = createHash('sha1');
+  for (const resource of resources) hash.update(resourceHash(resource));
+  return hash.digest('hex');
+}
+
+/** Types whose resources are subscribed by name (RDS, EDS): pushes may carry only what changed. */
+const byName = new Set([
+  'type.googleapis.com/envoy.config.route.v3.RouteConfiguration',
+  'type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment',
+]);
+
+function resourceName(resource: JsonObject): string {
+  return String(resource['name'] ?? resource['clusterName'] ?? resource['cluster_name'] ?? '');
+}
+
+function packedResource(typeUrl: string, resource: JsonObject): { type_url: string; value: Buffer } {
+  let any = packedResources.get(resource);
+  if (!any || any.type_url !== typeUrl) {
+    any = packAny(typeUrl, resource);
+    packedResources.set(resource, any);
+  }
+  return any;
 }
 
 function parseAddress(address: string): string {
@@ -113,6 +148,7 @@ export async function startAdsServer(options: { address: string; source: AdsSour
     let unsubscribe: (() => void) | undefined;
     let nodeId = '';
     const sotw = new SotwStream();
+    const perResourceHashes = new Map<string, Map<string, string>>();
 
     const send = (typeUrl: string, force: boolean) => {
       if (!watch) return;
@@ -126,16 +162,29 @@ export async function startAdsServer(options: { address: string; source: AdsSour
       const hash = hashOf(resources);
       if (!force && !sotw.changed(typeUrl, hash)) return;
       const version = watch.version();
+      // Routes and endpoints are asked for by name: a push carries only those that
+      // changed (as Istio's incremental EDS does); the client keeps the others.
+      // Listeners and clusters are sent whole, since absence there means removal.
+      let outgoing = resources;
+      const sentHashes = perResourceHashes.get(typeUrl) ?? new Map<string, string>();
+      if (!force && byName.has(typeUrl)) {
+        outgoing = resources.filter((r) => sentHashes.get(resourceName(r)) !== resourceHash(r));
+      }
       let packed;
       try {
-        packed = resources.map((r) => packAny(typeUrl, r));
+        packed = outgoing.map((r) => packedResource(typeUrl, r));
       } catch (error) {
         log.error(`${nodeId}: cannot encode ${typeUrl}: ${(error as Error).message}`);
         return;
       }
       const nonce = sotw.sent(typeUrl, version, hash);
+      if (byName.has(typeUrl)) {
+        if (force) sentHashes.clear();
+        for (const r of outgoing) sentHashes.set(resourceName(r), resourceHash(r));
+        perResourceHashes.set(typeUrl, sentHashes);
+      }
       call.write({ version_info: version, resources: packed, type_url: typeUrl, nonce });
-      log.debug(`${nodeId}: sent ${typeUrl.split('.').pop()} version ${version} nonce ${nonce} (${resources.length} resources)`);
+      log.debug(`${nodeId}: sent ${typeUrl.split('.').pop()} version ${version} nonce ${nonce} (${outgoing.length} of ${resources.length} resources)`);
     };
 
     call.on('data', (request: RawRequest) => {

@@ -134,3 +134,28 @@ describe('ADS over gRPC', () => {
     assert.match(badError?.details ?? '', /invalid node id/);
   });
 });
+
+describe('incremental pushes for named types', () => {
+  test('an endpoint change to one cluster pushes that cluster only', async () => {
+    const source = new DiscoverySource(buildModel(bookinfo));
+    const server = await startAdsServer({ address: '127.0.0.1:0', source });
+    const client = new AdsClient(server.port);
+    const names = ['outbound|9080||ratings.default.svc.cluster.local', 'outbound|9080||reviews.default.svc.cluster.local'];
+    try {
+      client.send(TypeUrl.ClusterLoadAssignment, { resource_names: names });
+      const first = await client.next();
+      assert.deepEqual(namesOf(first).sort(), [...names].sort());
+      client.send(TypeUrl.ClusterLoadAssignment, { resource_names: names, version_info: first['version_info'], response_nonce: first['nonce'] });
+      source.update(buildModel([...bookinfo, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'ratings-v2', namespace: 'default', labels: { app: 'ratings' } }, spec: { containers: [{ name: 'r', ports: [{ containerPort: 9080 }] }] }, status: { podIP: '10.4.1.13' } }]));
+      const pushed = await client.next();
+      assert.deepEqual(namesOf(pushed), ['outbound|9080||ratings.default.svc.cluster.local']);
+    } finally {
+      client.close();
+      await server.close();
+    }
+  });
+});
+
+function namesOf(response: Obj): string[] {
+  return (response['resources'] as Obj[]).map((r) => String(unpackAny(r as { type_url: string; value: Uint8Array })['cluster_name']));
+}
