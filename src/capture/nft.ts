@@ -214,14 +214,19 @@ export function renderNft(ruleSet: RuleSet, ipv6: boolean): string {
     out.push(`table inet ${name} {`);
     // Base chains first, then regular chains, each in order of first use.
     const ordered = [...chains.filter((k) => baseChains[table]![k.split(':')[1]!]), ...chains.filter((k) => !baseChains[table]![k.split(':')[1]!])];
+    const declared = new Set<string>();
     for (const key of ordered) {
       const chain = key.split(':')[1]!;
+      declared.add(nftChainName(chain));
       out.push(`\tchain ${nftChainName(chain)} {`);
       const base = baseChains[table]![chain];
       if (base) out.push(`\t\t${base}`);
       for (const body of mergeFamilies(v4.get(key) ?? [], v6.get(key) ?? [])) out.push(`\t\t${body}`);
       out.push('\t}');
     }
+    // A chain that is only jumped to (its rules were all for the other family) must still exist.
+    const jumpedTo = new Set(chains.flatMap((k) => [...(v4.get(k) ?? []), ...(v6.get(k) ?? [])]).flatMap((body) => [...body.matchAll(/jump (\S+)/g)].map((m) => m[1]!)));
+    for (const target of jumpedTo) if (!declared.has(target)) out.push(`\tchain ${target} {`, '\t}');
     out.push('}');
   }
   return `${out.join('\n')}\n`;

@@ -75,3 +75,12 @@ describe('renderNft', () => {
     assert.equal(renderNftCleanup(), ['mangle', 'nat', 'raw'].flatMap((t) => [`add table inet istio-proxy-${t}`, `delete table inet istio-proxy-${t}`]).join('\n') + '\n');
   });
 });
+
+describe('renderNft edge cases', () => {
+  test('a chain that is only jumped to is declared, empty', () => {
+    // DNS capture with only an IPv6 server and IPv6 off: raw istio-inbound gets no IPv4 rule.
+    const script = nft({ 'redirect-dns': true, 'dns-servers': 'fd00::a' });
+    assert.match(script, /jump istio-inbound/);
+    assert.match(script, /\tchain istio-inbound \{\n\t\}/);
+  });
+});
