@@ -114,13 +114,22 @@ export class StateDir {
   }
 }
 
-/** Whether a process still runs (signal 0 only checks). */
+/**
+ * Whether a process still runs. Signal 0 only checks that the pid exists; a killed
+ * supervisor whose parent has not reaped it yet is a zombie, which counts as gone.
+ */
 export function processAlive(pid: number | undefined): boolean {
   if (pid === undefined) return false;
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  try {
+    // The state is the field after the parenthesised command name.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
   }
 }

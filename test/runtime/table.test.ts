@@ -53,3 +53,14 @@ describe('names', () => {
     for (const s of suffixes) assert.match(s, /^[bcdfghjklmnpqrstvwxz2456789]{5}$/);
   });
 });
+
+describe('processAlive', () => {
+  test('this process is alive; an exited one is not', async () => {
+    const { processAlive } = await import('../../src/runtime/state.js');
+    const { spawnSync } = await import('node:child_process');
+    assert.equal(processAlive(process.pid), true);
+    const child = spawnSync('true');
+    assert.equal(processAlive(child.pid), false);
+    assert.equal(processAlive(undefined), false);
+  });
+});
