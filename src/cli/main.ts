@@ -7,6 +7,7 @@ import { requestCommand, waitCommand } from './agent-tools.js';
 import { discoveryCommand } from './discovery.js';
 import { runtimeCommands } from './runtime.js';
 import { proxyConfigCommand } from './proxy-config.js';
+import { proxyStatusCommand } from './proxy-status.js';
 import { versionCommand, packageVersion } from './version.js';
 import { UsageError } from './errors.js';
 
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   program.addCommand(discoveryCommand());
   for (const command of runtimeCommands()) program.addCommand(command);
   program.addCommand(proxyConfigCommand());
+  program.addCommand(proxyStatusCommand());
   for (const sub of program.commands) sub.exitOverride().showHelpAfterError('(add --help for usage)');
   return program;
 }

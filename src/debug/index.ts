@@ -8,3 +8,4 @@ export type { RouteFilter } from './routes.js';
 export { renderClusters, clusterRows, renderEndpoints, endpointRows } from './clusters.js';
 export type { ClusterFilter, EndpointFilter } from './clusters.js';
 export { renderTable } from './table.js';
+export { renderProxyStatus, proxyStatusRows, syncStatus, proxyName } from './proxy-status.js';
