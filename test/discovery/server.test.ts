@@ -148,3 +148,40 @@ describe('outrigger discovery serves the injection webhook, as istiod does', () 
     }
   });
 });
+
+describe('outrigger proxy-status against a running discovery', () => {
+  test('a proxy that acknowledged everything is SYNCED on every type', async () => {
+    const { AdsClient, ClusterType, EndpointType, ListenerType, RouteType } = await import('../../src/xds/ads-client.js');
+    const dir = mkdtempSync(path.join(tmpdir(), 'registry-'));
+    copyFileSync(path.join(here, 'fixtures', 'bookinfo.yaml'), path.join(dir, 'bookinfo.yaml'));
+    const restore = setSink(() => {});
+    const server = await startDiscovery({ configDir: dir, grpcAddr: '127.0.0.1:0', monitoringAddr: '127.0.0.1:0' });
+    const applied = new Set<string>();
+    const client: InstanceType<typeof AdsClient> = new AdsClient({
+      address: `127.0.0.1:${server.grpcPort}`,
+      node: { id: NODE },
+      apply: (type, resources) => {
+        applied.add(type);
+        if (type === ClusterType) client.subscribe(EndpointType, resources.filter((c) => c['type'] === 'EDS').map((c) => String(c['name'])));
+        if (type === ListenerType) client.subscribe(RouteType, ['9080']);
+      },
+    });
+    client.start();
+    try {
+      const deadline = Date.now() + 5000;
+      while (applied.size < 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, 200));
+      const out = await new Promise<string>((resolve) => {
+        execFile(process.execPath, [path.resolve(here, '..', '..', 'bin', 'outrigger'), 'ps', '--discoveryAddress', `127.0.0.1:${server.monitoringPort}`], (_e, stdout) => resolve(stdout));
+      });
+      const row = out.split('\n').find((l) => l.startsWith('productpage-v1-6b746f74dc-9stvs.default'))!;
+      assert.ok(row, out);
+      assert.deepEqual(row.split(/ +/).slice(2, 6), ['SYNCED', 'SYNCED', 'SYNCED', 'SYNCED'], out);
+    } finally {
+      client.stop();
+      await server.close();
+      setSink(restore);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
