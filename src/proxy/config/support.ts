@@ -106,7 +106,14 @@ const supported: Record<string, readonly string[] | typeof ANY_FIELD> = {
     'name', 'alt_stat_name', 'type', 'connect_timeout', 'lb_policy', 'load_assignment', 'eds_cluster_config',
     'upstream_bind_config', 'metadata', 'dns_lookup_family', 'dns_refresh_rate',
     'cleanup_interval', 'least_request_lb_config', 'circuit_breakers', 'outlier_detection',
+    'http2_protocol_options', 'typed_extension_protocol_options',
   ],
+  // Which HTTP version to speak upstream; the tuning knobs inside are not implemented.
+  'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': ['explicit_http_config', 'use_downstream_protocol_config'],
+  'envoy.extensions.upstreams.http.v3.HttpProtocolOptions.ExplicitHttpConfig': ['http_protocol_options', 'http2_protocol_options'],
+  'envoy.extensions.upstreams.http.v3.HttpProtocolOptions.UseDownstreamHttpConfig': ['http_protocol_options', 'http2_protocol_options'],
+  'envoy.config.core.v3.Http1ProtocolOptions': [],
+  'envoy.config.core.v3.Http2ProtocolOptions': [],
   'envoy.config.cluster.v3.CircuitBreakers': ['thresholds'],
   'envoy.config.cluster.v3.CircuitBreakers.Thresholds': ['priority', 'max_connections', 'max_pending_requests', 'max_requests', 'max_retries'],
   'envoy.config.cluster.v3.OutlierDetection': [

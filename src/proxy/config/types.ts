@@ -101,6 +101,8 @@ export interface Cluster {
   cleanup_interval?: Duration;
   least_request_lb_config?: { choice_count?: number };
   circuit_breakers?: { thresholds?: JsonObject[] };
+  http2_protocol_options?: JsonObject;
+  typed_extension_protocol_options?: Record<string, JsonObject>;
   outlier_detection?: JsonObject;
   metadata?: JsonObject;
 }

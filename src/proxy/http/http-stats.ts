@@ -7,6 +7,7 @@ export class HttpStats {
   readonly downstream_cx_protocol_error: Counter;
   readonly downstream_rq_total: Counter;
   readonly downstream_rq_http1_total: Counter;
+  readonly downstream_rq_http2_total: Counter;
   readonly downstream_rq_active: Gauge;
   readonly downstream_rq_completed: Counter;
   readonly downstream_rq_rx_reset: Counter;
@@ -25,6 +26,7 @@ export class HttpStats {
     this.downstream_cx_protocol_error = s.counter('downstream_cx_protocol_error');
     this.downstream_rq_total = s.counter('downstream_rq_total');
     this.downstream_rq_http1_total = s.counter('downstream_rq_http1_total');
+    this.downstream_rq_http2_total = s.counter('downstream_rq_http2_total');
     this.downstream_rq_active = s.gauge('downstream_rq_active');
     this.downstream_rq_completed = s.counter('downstream_rq_completed');
     this.downstream_rq_rx_reset = s.counter('downstream_rq_rx_reset');

@@ -1,6 +1,7 @@
 // envoy.filters.http.router: sends a routed request to a host of its cluster,
 // with the route's timeout and retry policy, and streams the response back.
 import type http from 'node:http';
+import type { Readable } from 'node:stream';
 import { typeUrls } from '../config/protos.js';
 import type { FactoryContext } from '../network-filters/network-filter.js';
 import { pickWeighted } from '../network-filters/weighted-choice.js';
@@ -12,11 +13,16 @@ import { LOCAL_REPLY, sendLocalReply } from './local-reply.js';
 import { rewritePath } from './route-config.js';
 import type { RouteAction } from './route-config.js';
 import { attempt } from './upstream-request.js';
-import type { AttemptResult } from './upstream-request.js';
+import type { AttemptResult, UpstreamResponse } from './upstream-request.js';
 import { backoffMs, shouldRetry } from './retry-decision.js';
 
-/** Hop-by-hop headers are about one connection and never forwarded. */
-const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer'];
+/** Hop-by-hop headers are about one connection and never forwarded ("te: trailers" is kept: gRPC needs it). */
+const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'trailer'];
+
+function dropHopByHop(headers: Headers): void {
+  for (const h of HOP_BY_HOP) delete headers[h];
+  if (headers['te'] !== undefined && String(headers['te']).toLowerCase() !== 'trailers') delete headers['te'];
+}
 
 /** Envoy buffers at most this much request body for retries; beyond it the request is not retried. */
 export const RETRY_BUFFER_LIMIT = 1 << 20;
@@ -80,7 +86,7 @@ class Router implements HttpFilter {
     ctx.upstreamCluster = cluster.name;
     const selection = ctx.selection!;
     const headers = ctx.headers;
-    for (const h of HOP_BY_HOP) delete headers[h];
+    dropHopByHop(headers);
     selection.route.requestHeaders.apply(headers);
     if (action.hostRewrite !== undefined) headers['host'] = action.hostRewrite;
     const path = action.prefixRewrite !== undefined ? rewritePath(ctx.path, action.matchedPrefix ?? '', action.prefixRewrite) : ctx.path;
@@ -88,7 +94,7 @@ class Router implements HttpFilter {
 
     const retry = action.retry;
     const maxAttempts = 1 + (retry?.numRetries ?? 0);
-    const body = maxAttempts > 1 ? await bufferBody(ctx.request) : ctx.request;
+    const body: Buffer | Readable = maxAttempts > 1 ? await bufferBody(ctx.request) : ctx.request;
     const retryable = Buffer.isBuffer(body) || maxAttempts === 1;
 
     let globalTimedOut = false;
@@ -126,26 +132,27 @@ class Router implements HttpFilter {
       ctx.upstreamHost = host.key;
       if (attemptCountUp) headers['x-envoy-attempt-count'] = String(n);
       const started = Date.now();
-      const a = attempt({ cluster, host, method: ctx.request.method ?? 'GET', path, headers, body, perTryTimeoutMs: retry?.perTryTimeoutMs ?? 0 });
+      const protocol = cluster.httpProtocol === 'downstream' ? ctx.downstreamProtocol : cluster.httpProtocol;
+      const a = attempt({ cluster, host, method: ctx.request.method ?? 'GET', path, headers, body, perTryTimeoutMs: retry?.perTryTimeoutMs ?? 0, protocol });
       current = a;
       last = await a.result;
       if (retrying) {
         cluster.circuitBreakers.endRetry();
         retrying = false;
       }
-      cluster.reportOutcome(host, last.kind === 'response' ? { kind: 'http', status: last.response.statusCode ?? 0 } : { kind: 'local-failure' });
+      cluster.reportOutcome(host, last.kind === 'response' ? { kind: 'http', status: last.response.status } : { kind: 'local-failure' });
       if (globalTimedOut) {
-        if (last.kind === 'response') last.request.destroy();
+        if (last.kind === 'response') last.response.cancel();
         return;
       }
-      const outcome = last.kind === 'response' ? { kind: 'response' as const, status: last.response.statusCode ?? 0 } : { kind: last.kind };
+      const outcome = last.kind === 'response' ? { kind: 'response' as const, status: last.response.status } : { kind: last.kind };
       // A retry also needs room under the cluster's max_retries (concurrent retries).
       if (n < maxAttempts && retryable && shouldRetry(retry, outcome) && cluster.circuitBreakers.tryRetry()) {
         retrying = true;
         cluster.stats.upstream_rq_retry.inc();
         if (last.kind === 'response') {
-          countResponse(cluster.stats.upstream_rq_class, last.response.statusCode ?? 0);
-          last.response.resume();
+          countResponse(cluster.stats.upstream_rq_class, last.response.status);
+          last.response.body.resume();
         }
         await new Promise((r) => setTimeout(r, backoffMs(n, context.random())));
         continue;
@@ -171,12 +178,13 @@ class Router implements HttpFilter {
     }
   }
 
-  private respond(ctx: HttpRequestContext, upstream: http.IncomingMessage, serviceTimeMs: number, classes: readonly { inc(): void }[], completed: { inc(): void }, attemptCount: number | undefined): void {
-    const status = upstream.statusCode ?? 502;
+  private respond(ctx: HttpRequestContext, upstream: UpstreamResponse, serviceTimeMs: number, classes: readonly { inc(): void }[], completed: { inc(): void }, attemptCount: number | undefined): void {
+    const status = upstream.status;
     countResponse(classes, status);
     completed.inc();
     const headers: Headers = { ...upstream.headers };
-    for (const h of HOP_BY_HOP) delete headers[h];
+    dropHopByHop(headers);
+    delete headers['te'];
     if (!this.options.suppressEnvoyHeaders) headers['x-envoy-upstream-service-time'] = String(serviceTimeMs);
     if (attemptCount !== undefined) headers['x-envoy-attempt-count'] = String(attemptCount);
     const server = ctx.server;
@@ -184,17 +192,31 @@ class Router implements HttpFilter {
     ctx.selection!.route.responseHeaders.apply(headers);
     const res = ctx.response;
     if (res.headersSent) {
-      upstream.destroy();
+      upstream.cancel();
       return;
     }
     // setHeader, not writeHead's object form, so the access log can read them back.
     for (const [name, value] of Object.entries(headers)) if (value !== undefined) res.setHeader(name, value);
-    res.writeHead(status, upstream.statusMessage);
+    // HTTP/2 has no reason phrase.
+    if (ctx.downstreamProtocol === 'http1' && upstream.statusMessage) res.writeHead(status, upstream.statusMessage);
+    else res.writeHead(status);
     ctx.responseCodeDetails = 'via_upstream';
-    upstream.on('data', (chunk: Buffer) => (ctx.bytesSent += chunk.length));
-    upstream.pipe(res);
-    upstream.on('error', () => res.destroy());
-    upstream.on('aborted', () => res.destroy());
+    const body = upstream.body;
+    let ended = false;
+    body.on('data', (chunk: Buffer) => (ctx.bytesSent += chunk.length));
+    body.pipe(res as unknown as NodeJS.WritableStream, { end: false });
+    body.once('end', () => {
+      ended = true;
+      // Trailers (gRPC's grpc-status) can only travel on HTTP/2 downstream connections.
+      const trailers = upstream.trailers();
+      if (trailers && ctx.downstreamProtocol === 'http2') res.addTrailers(trailers as http.OutgoingHttpHeaders);
+      res.end();
+    });
+    body.once('error', () => res.destroy());
+    body.once('close', () => {
+      // A reset mid-body: the client must see the failure, not a truncated success.
+      if (!ended) res.destroy();
+    });
   }
 }
 
@@ -203,7 +225,7 @@ function countResponse(classes: readonly { inc(): void }[], status: number): voi
   if (c >= 1 && c <= 5) classes[c - 1]!.inc();
 }
 
-function bufferBody(request: http.IncomingMessage): Promise<Buffer | http.IncomingMessage> {
+function bufferBody(request: Readable): Promise<Buffer | Readable> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;

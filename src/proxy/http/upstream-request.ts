@@ -1,14 +1,30 @@
 // One attempt of one request to one upstream host over HTTP/1.1, with a
 // keep-alive pool per cluster. Resolves with the response head, or with why
-// there is none (connect failure, reset, per-try timeout).
+// there is none (connect failure, reset, per-try timeout). HTTP/2 upstreams
+// are in upstream-request-h2.ts; both resolve to the same UpstreamResponse.
 import http from 'node:http';
 import type net from 'node:net';
+import type { Readable } from 'node:stream';
 import type { Cluster } from '../upstream/cluster.js';
 import type { Host } from '../upstream/host.js';
 import type { Headers } from './header-mutation.js';
+import { attemptH2 } from './upstream-request-h2.js';
+
+/** A response head from either protocol, its body stream, and its trailers once the body ends. */
+export interface UpstreamResponse {
+  status: number;
+  statusMessage?: string;
+  /** Regular headers only (no pseudo-headers). */
+  headers: Headers;
+  body: Readable;
+  /** Trailers, available after the body's 'end' (gRPC's grpc-status lives here). */
+  trailers(): Headers | undefined;
+  /** Abandons the response (and the upstream stream or connection carrying it). */
+  cancel(): void;
+}
 
 export type AttemptResult =
-  | { kind: 'response'; response: http.IncomingMessage; request: http.ClientRequest }
+  | { kind: 'response'; response: UpstreamResponse }
   | { kind: 'connect-failure' | 'reset' | 'per-try-timeout'; error?: Error };
 
 const agents = new WeakMap<Cluster, http.Agent>();
@@ -20,6 +36,8 @@ function agentFor(cluster: Cluster): http.Agent {
     // max_connections caps the pool; requests beyond it wait for a connection (Envoy's pending requests).
     agent = new http.Agent({ keepAlive: true, scheduling: 'lifo', maxTotalSockets: cluster.circuitBreakers.maxConnections });
     agents.set(cluster, agent);
+    const created = agent;
+    cluster.onRelease.push(() => created.destroy());
   }
   return agent;
 }
@@ -31,11 +49,16 @@ export interface AttemptOptions {
   path: string;
   headers: Headers;
   /** The buffered body (retries replay it), or a stream to pipe once. */
-  body: Buffer | http.IncomingMessage;
+  body: Buffer | Readable;
   perTryTimeoutMs: number;
+  protocol: 'http1' | 'http2';
 }
 
 export function attempt(options: AttemptOptions): { result: Promise<AttemptResult>; abort(): void } {
+  return options.protocol === 'http2' ? attemptH2(options) : attemptH1(options);
+}
+
+function attemptH1(options: AttemptOptions): { result: Promise<AttemptResult>; abort(): void } {
   const { cluster, host } = options;
   const stats = cluster.stats;
   stats.upstream_rq_total.inc();
@@ -109,7 +132,17 @@ export function attempt(options: AttemptOptions): { result: Promise<AttemptResul
     request.on('response', (response) => {
       response.once('end', finishAccounting);
       response.once('close', finishAccounting);
-      settle({ kind: 'response', response, request });
+      settle({
+        kind: 'response',
+        response: {
+          status: response.statusCode ?? 502,
+          ...(response.statusMessage ? { statusMessage: response.statusMessage } : {}),
+          headers: response.headers,
+          body: response,
+          trailers: () => (Object.keys(response.trailers).length > 0 ? response.trailers : undefined),
+          cancel: () => request.destroy(),
+        },
+      });
     });
     if (options.perTryTimeoutMs > 0) {
       tryTimer = setTimeout(() => {

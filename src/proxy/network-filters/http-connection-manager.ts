@@ -4,6 +4,7 @@
 // Envoy's request-id and forwarding headers, is routed by the inline
 // route_config, and runs through the HTTP filters, the router last.
 import http from 'node:http';
+import http2 from 'node:http2';
 import { randomUUID } from 'node:crypto';
 import type net from 'node:net';
 import { unmapIpv4 } from '../cidr.js';
@@ -45,21 +46,24 @@ interface HcmConfig {
   access_log?: { name: string; typed_config?: JsonObject }[];
 }
 
+const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
+
 /** Envoy's defaults: 60 KiB of request headers, one hour of connection idleness. */
 const DEFAULT_MAX_HEADERS_KB = 60;
 const DEFAULT_IDLE_TIMEOUT_MS = 3_600_000;
 
 interface HcmRuntime {
   server: http.Server;
+  /** HTTP/2 with prior knowledge (h2c), for codec_type HTTP2 and AUTO. */
+  server2: http2.Http2Server;
+  codec: 'AUTO' | 'HTTP1' | 'HTTP2';
   stats: HttpStats;
 }
 
 function build(typedConfig: JsonObject | undefined, context: FactoryContext, path: string): HcmRuntime {
   const config = typedConfig as unknown as HcmConfig;
   const where = `${path}.typed_config`;
-  if (config.codec_type === 'HTTP2' || config.codec_type === 'HTTP3') {
-    throw new ConfigError(`codec_type ${config.codec_type} is not supported by the outrigger proxy yet (HTTP/1.1 only)`, `${where}.codec_type`);
-  }
+  if (config.codec_type === 'HTTP3') throw new ConfigError('codec_type HTTP3 is not supported by the outrigger proxy', `${where}.codec_type`);
   if (!config.route_config) throw new ConfigError('route_config is required (RDS is not wired yet)', where);
   const routes: CompiledRouteConfig = compileRouteConfig(config.route_config as never, `${where}.route_config`);
   if ((config.route_config as { validate_clusters?: boolean }).validate_clusters === true) validateClusters(config.route_config, context, `${where}.route_config`);
@@ -103,9 +107,10 @@ function build(typedConfig: JsonObject | undefined, context: FactoryContext, pat
   // 'listening'; without it request_headers_timeout and request_timeout would not be enforced.
   server.emit('listening');
 
-  server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+  const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {
     stats.downstream_rq_total.inc();
-    stats.downstream_rq_http1_total.inc();
+    const h2 = req.httpVersion === '2.0';
+    (h2 ? stats.downstream_rq_http2_total : stats.downstream_rq_http1_total).inc();
     stats.downstream_rq_active.inc();
     res.once('close', () => {
       stats.downstream_rq_active.dec();
@@ -113,7 +118,10 @@ function build(typedConfig: JsonObject | undefined, context: FactoryContext, pat
       const c = Math.floor(res.statusCode / 100);
       if (c >= 1 && c <= 5) stats.downstream_rq_class[c - 1]!.inc();
     });
-    const headers: Headers = { ...req.headers };
+    const headers: Headers = {};
+    // One header shape whatever the client spoke: no pseudo-headers, :authority as host.
+    for (const [name, value] of Object.entries(req.headers)) if (!name.startsWith(':')) headers[name] = value;
+    if (h2 && headers['host'] === undefined && req.headers[':authority'] !== undefined) headers['host'] = req.headers[':authority'];
     // x-request-id: kept when it comes from inside the mesh, made up otherwise.
     let requestId = headers['x-request-id'] as string | undefined;
     if (generateRequestId && (!requestId || (useRemoteAddress && !config.preserve_external_request_id))) {
@@ -136,7 +144,7 @@ function build(typedConfig: JsonObject | undefined, context: FactoryContext, pat
       response: res,
       headers,
       path,
-      selection: selectRoute(routes, String(req.headers.host ?? ''), { path, header: (name) => joined(headers[name]) }, stripPort),
+      selection: selectRoute(routes, String(headers['host'] ?? ''), { path, header: (name) => joined(headers[name]) }, stripPort),
       requestId: requestId ?? '',
       startedAt: Date.now(),
       stats,
@@ -144,6 +152,7 @@ function build(typedConfig: JsonObject | undefined, context: FactoryContext, pat
       server: serverInfo,
       bytesReceived: 0,
       bytesSent: 0,
+      downstreamProtocol: h2 ? 'http2' : 'http1',
     };
     if (accessLogs.length > 0) {
       req.on('data', (chunk: Buffer) => (ctx.bytesReceived += chunk.length));
@@ -154,7 +163,16 @@ function build(typedConfig: JsonObject | undefined, context: FactoryContext, pat
       });
     }
     for (const filter of filters) if (filter.decodeHeaders(ctx) === 'stop') break;
-  });
+  };
+  server.on('request', onRequest);
+
+  const server2 = http2.createServer({ maxHeaderListPairs: 1000, maxSendHeaderBlockLength: (config.max_request_headers_kb ?? DEFAULT_MAX_HEADERS_KB) * 1024 });
+  // The compatibility API gives HTTP/2 streams the request/response shape the filters use.
+  server2.on('request', (req, res) => onRequest(req as unknown as http.IncomingMessage, res as unknown as http.ServerResponse));
+  // Protocol errors end the session or stream; they must never reach the process.
+  server2.on('sessionError', () => stats.downstream_cx_protocol_error.inc());
+  server2.on('streamError', () => undefined);
+  server2.on('session', (session) => session.on('error', () => undefined));
 
   // Malformed heads, smuggling attempts (Content-Length with Transfer-Encoding), oversized headers
   // and slow clients end here: answer, close, and never let it reach the rest of the process.
@@ -168,7 +186,7 @@ function build(typedConfig: JsonObject | undefined, context: FactoryContext, pat
     }
     socket.destroy();
   });
-  return { server, stats };
+  return { server, server2, codec: config.codec_type === 'HTTP2' ? 'HTTP2' : config.codec_type === 'HTTP1' ? 'HTTP1' : 'AUTO', stats };
 }
 
 function address(ip: string | undefined, port: number | undefined): string {
@@ -178,11 +196,11 @@ function address(ip: string | undefined, port: number | undefined): string {
 
 function httpLogInfo(ctx: HttpRequestContext, req: http.IncomingMessage, res: http.ServerResponse): AccessLogInfo {
   const socket = req.socket;
-  const pseudo: Record<string, string | undefined> = { ':method': req.method, ':path': ctx.path, ':authority': req.headers.host, ':scheme': 'http' };
+  const pseudo: Record<string, string | undefined> = { ':method': req.method, ':path': ctx.path, ':authority': joined(ctx.headers['host']), ':scheme': 'http' };
   return {
     startTime: ctx.startedAt,
     durationMs: Date.now() - ctx.startedAt,
-    protocol: `HTTP/${req.httpVersion}`,
+    protocol: req.httpVersion === '2.0' ? 'HTTP/2' : `HTTP/${req.httpVersion}`,
     responseCode: res.headersSent ? res.statusCode : 0,
     responseFlags: ctx.responseFlags,
     ...(ctx.responseCodeDetails !== undefined ? { responseCodeDetails: ctx.responseCodeDetails } : {}),
@@ -220,24 +238,66 @@ class HttpConnectionManager implements NetworkFilter {
   constructor(private readonly runtime: HcmRuntime) {}
 
   onNewConnection(connection: DownstreamConnection): 'stop' {
-    const { server, stats } = this.runtime;
+    const { stats, codec } = this.runtime;
     const socket = connection.socket;
     stats.downstream_cx_total.inc();
     stats.downstream_cx_active.inc();
     socket.once('close', () => stats.downstream_cx_active.dec());
+    if (codec === 'HTTP1') this.adopt(connection, 'http1');
+    else if (codec === 'HTTP2') this.adopt(connection, 'http2');
+    else void this.detect(connection).then((protocol) => this.adopt(connection, protocol));
+    return 'stop';
+  }
+
+  /** codec_type AUTO: HTTP/2 if the client opens with the h2c preface, else HTTP/1.1. */
+  private async detect(connection: DownstreamConnection): Promise<'http1' | 'http2'> {
+    if (connection.applicationProtocols.includes('h2c')) return 'http2';
+    if (connection.peeked.length === 0 && !connection.readEnded) {
+      const socket = connection.socket;
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          socket.removeListener('data', onData);
+          socket.removeListener('end', done);
+          socket.removeListener('close', done);
+          socket.pause();
+          resolve();
+        };
+        const onData = (chunk: Buffer) => {
+          connection.peeked = chunk;
+          done();
+        };
+        socket.on('data', onData);
+        socket.once('end', done);
+        socket.once('close', done);
+        socket.resume();
+      });
+    }
+    const head = connection.peeked.subarray(0, H2_PREFACE.length);
+    return head.length > 0 && H2_PREFACE.subarray(0, head.length).equals(head) ? 'http2' : 'http1';
+  }
+
+  private adopt(connection: DownstreamConnection, protocol: 'http1' | 'http2'): void {
+    const { server, server2 } = this.runtime;
+    const socket = connection.socket;
+    if (socket.destroyed) return;
     const peeked = connection.takePeeked();
+    if (protocol === 'http2') {
+      // The HTTP/2 session reads what is already buffered on the socket before its own reads.
+      if (peeked.length > 0 && !socket.readableEnded) socket.unshift(peeked);
+      server2.emit('connection', socket);
+      return;
+    }
     if (!connection.readEnded) {
       // The sniffed bytes go back in front of the stream for the parser.
       if (peeked.length > 0) socket.unshift(peeked);
       server.emit('connection', socket);
       socket.resume();
-      return 'stop';
+      return;
     }
     // The client sent everything and half-closed while being sniffed: replay it to the parser.
     server.emit('connection', socket);
     if (peeked.length > 0) socket.emit('data', peeked);
     socket.emit('end');
-    return 'stop';
   }
 }
 
@@ -249,7 +309,12 @@ registerNetworkFilter({
     create(typedConfig, context, path) {
       if (!typedConfig) throw new ConfigError('typed_config is required', path);
       const runtime = build(typedConfig, context, path);
-      return Object.assign(() => new HttpConnectionManager(runtime), { close: () => runtime.server.close() });
+      return Object.assign(() => new HttpConnectionManager(runtime), {
+        close: () => {
+          runtime.server.close();
+          runtime.server2.close();
+        },
+      });
     },
   },
 });

@@ -33,14 +33,14 @@ export class ClusterManager {
     const cluster = createCluster(config, this.context, `Cluster("${config.name}")`, true);
     cluster.versionInfo = versionInfo;
     await cluster.initialize();
-    this.clusters.get(config.name)?.close();
+    this.clusters.get(config.name)?.release();
     this.clusters.set(config.name, cluster);
     return cluster;
   }
 
   remove(name: string): boolean {
     const cluster = this.clusters.get(name);
-    cluster?.close();
+    cluster?.release();
     return this.clusters.delete(name);
   }
 
@@ -63,6 +63,6 @@ export class ClusterManager {
   }
 
   close(): void {
-    for (const c of this.clusters.values()) c.close();
+    for (const c of this.clusters.values()) c.release();
   }
 }

@@ -41,10 +41,14 @@ export abstract class Cluster {
   readonly sourceAddress: { address: string; port: number } | undefined;
   protected readonly lb: LoadBalancer | undefined;
   readonly circuitBreakers: CircuitBreakers;
+  /** The upstream HTTP protocol: explicit HTTP/1.1 or HTTP/2, or whatever the downstream spoke. */
+  readonly httpProtocol: 'http1' | 'http2' | 'downstream';
   readonly outlierDetector: OutlierDetector | undefined;
   protected hostList: readonly Host[] = [];
   readonly addedViaApi: boolean;
   readonly lastUpdated = new Date();
+  /** Connection pools built for this cluster register here to be released with it. */
+  readonly onRelease: (() => void)[] = [];
   /** The xDS version that delivered this cluster (config_dump's version_info). */
   versionInfo: string | undefined;
 
@@ -60,6 +64,7 @@ export abstract class Cluster {
       this.sourceAddress = { address: source.address, port: source.port_value ?? 0 };
     }
     this.lb = this.createLoadBalancer(config, context, path);
+    this.httpProtocol = upstreamHttpProtocol(config, path);
     this.circuitBreakers = new CircuitBreakers(config.circuit_breakers?.thresholds as ThresholdsConfig[] | undefined, context.stats, this.statName);
     this.outlierDetector = config.outlier_detection
       ? new OutlierDetector(config.outlier_detection as OutlierDetectionConfig, context.stats, this.statName, `${path}.outlier_detection`, context.random)
@@ -117,6 +122,26 @@ export abstract class Cluster {
   }
 
   close(): void {}
+
+  /** Stops the cluster's own timers (close) and releases its connection pools. */
+  release(): void {
+    this.close();
+    for (const release of this.onRelease.splice(0)) release();
+  }
+}
+
+export const HTTP_PROTOCOL_OPTIONS = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
+
+/** Envoy's two ways to say "speak HTTP/2 upstream": typed_extension_protocol_options, or the older http2_protocol_options. */
+function upstreamHttpProtocol(config: ClusterConfig, path: string): 'http1' | 'http2' | 'downstream' {
+  const typed = config.typed_extension_protocol_options ?? {};
+  for (const key of Object.keys(typed)) {
+    if (key !== HTTP_PROTOCOL_OPTIONS) throw new ConfigError(`protocol options "${key}" are not supported by the outrigger proxy`, `${path}.typed_extension_protocol_options`);
+  }
+  const options = typed[HTTP_PROTOCOL_OPTIONS] as { explicit_http_config?: { http2_protocol_options?: object }; use_downstream_protocol_config?: object } | undefined;
+  if (options?.use_downstream_protocol_config) return 'downstream';
+  if (options?.explicit_http_config?.http2_protocol_options || config.http2_protocol_options) return 'http2';
+  return 'http1';
 }
 
 export type ClusterFactory = (config: ClusterConfig, context: ClusterContext, path: string, addedViaApi: boolean) => Cluster;

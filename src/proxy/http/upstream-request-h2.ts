@@ -1,0 +1,177 @@
+// One attempt over HTTP/2 (h2c, prior knowledge): one multiplexed session per
+// upstream host, opened on first use and dropped when it closes or errs.
+// gRPC needs this: its trailers (grpc-status) only exist in HTTP/2.
+import http2 from 'node:http2';
+import net from 'node:net';
+import type { Cluster } from '../upstream/cluster.js';
+import type { Host } from '../upstream/host.js';
+import type { Headers } from './header-mutation.js';
+import type { AttemptOptions, AttemptResult, UpstreamResponse } from './upstream-request.js';
+
+interface PooledSession {
+  session: http2.ClientHttp2Session;
+  connected: Promise<void>;
+}
+
+const pools = new WeakMap<Cluster, Map<Host, PooledSession>>();
+
+function sessionFor(cluster: Cluster, host: Host): PooledSession {
+  let pool = pools.get(cluster);
+  if (!pool) {
+    const created = new Map<Host, PooledSession>();
+    pool = created;
+    pools.set(cluster, created);
+    cluster.onRelease.push(() => {
+      for (const { session } of created.values()) session.destroy();
+      created.clear();
+    });
+  }
+  const existing = pool.get(host);
+  if (existing && !existing.session.closed && !existing.session.destroyed) return existing;
+  const stats = cluster.stats;
+  stats.upstream_cx_total.inc();
+  host.cxTotal++;
+  const session = http2.connect(`http://${host.key}`, {
+    createConnection: () => net.connect({ host: host.address, port: host.port, ...(cluster.sourceAddress ? { localAddress: cluster.sourceAddress.address } : {}) }),
+  });
+  const connected = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      stats.upstream_cx_connect_timeout.inc();
+      session.destroy(new Error('connect timeout'));
+    }, cluster.connectTimeoutMs);
+    session.once('connect', () => {
+      clearTimeout(timer);
+      stats.upstream_cx_active.inc();
+      host.cxActive++;
+      session.once('close', () => {
+        stats.upstream_cx_active.dec();
+        stats.upstream_cx_destroy.inc();
+        host.cxActive--;
+      });
+      resolve();
+    });
+    session.once('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    session.once('close', () => {
+      clearTimeout(timer);
+      reject(new Error('session closed before connecting'));
+    });
+  });
+  // Failures after the connect surface on the streams; the session itself must not throw.
+  session.on('error', () => undefined);
+  connected.catch(() => {
+    stats.upstream_cx_connect_fail.inc();
+    host.cxConnectFail++;
+  });
+  const pooled = { session, connected };
+  pool.set(host, pooled);
+  session.once('close', () => {
+    if (pool!.get(host) === pooled) pool!.delete(host);
+  });
+  return pooled;
+}
+
+/** HTTP/1-style headers (with host) to an HTTP/2 request head. */
+function requestHead(options: AttemptOptions): http2.OutgoingHttpHeaders {
+  const head: http2.OutgoingHttpHeaders = {
+    ':method': options.method,
+    ':path': options.path,
+    ':scheme': 'http',
+    ':authority': String(options.headers['host'] ?? options.host.key),
+  };
+  for (const [name, value] of Object.entries(options.headers)) {
+    if (name === 'host' || name.startsWith(':') || value === undefined) continue;
+    head[name] = value;
+  }
+  return head;
+}
+
+function plainHeaders(headers: http2.IncomingHttpHeaders): Headers {
+  const out: Headers = {};
+  for (const [name, value] of Object.entries(headers)) if (!name.startsWith(':')) out[name] = value;
+  return out;
+}
+
+export function attemptH2(options: AttemptOptions): { result: Promise<AttemptResult>; abort(): void } {
+  const { cluster, host } = options;
+  const stats = cluster.stats;
+  stats.upstream_rq_total.inc();
+  stats.upstream_rq_active.inc();
+  host.rqTotal++;
+  host.activeRequests++;
+  let accounted = false;
+  const finishAccounting = () => {
+    if (accounted) return;
+    accounted = true;
+    stats.upstream_rq_active.dec();
+    host.activeRequests--;
+  };
+  let stream: http2.ClientHttp2Stream | undefined;
+  let aborted = false;
+  const result = (async (): Promise<AttemptResult> => {
+    const pooled = sessionFor(cluster, host);
+    try {
+      await pooled.connected;
+    } catch (error) {
+      finishAccounting();
+      host.rqError++;
+      return { kind: 'connect-failure', error: error as Error };
+    }
+    if (aborted) {
+      finishAccounting();
+      return { kind: 'reset' };
+    }
+    return new Promise<AttemptResult>((resolve) => {
+      let settled = false;
+      let tryTimer: NodeJS.Timeout | undefined;
+      const settle = (r: AttemptResult) => {
+        if (settled) return;
+        settled = true;
+        if (tryTimer) clearTimeout(tryTimer);
+        if (r.kind !== 'response') {
+          finishAccounting();
+          host.rqError++;
+          s.close(http2.constants.NGHTTP2_CANCEL);
+        }
+        resolve(r);
+      };
+      const s = pooled.session.request(requestHead(options));
+      stream = s;
+      let trailers: Headers | undefined;
+      s.on('trailers', (t) => (trailers = plainHeaders(t)));
+      s.on('error', (error) => settle({ kind: 'reset', error }));
+      s.once('close', () => {
+        finishAccounting();
+        settle({ kind: 'reset' });
+      });
+      s.once('response', (head) => {
+        const response: UpstreamResponse = {
+          status: Number(head[':status'] ?? 502),
+          headers: plainHeaders(head),
+          body: s,
+          trailers: () => trailers,
+          cancel: () => s.close(http2.constants.NGHTTP2_CANCEL),
+        };
+        settle({ kind: 'response', response });
+      });
+      if (options.perTryTimeoutMs > 0) {
+        tryTimer = setTimeout(() => {
+          stats.upstream_rq_per_try_timeout.inc();
+          settle({ kind: 'per-try-timeout' });
+        }, options.perTryTimeoutMs);
+      }
+      if (Buffer.isBuffer(options.body)) s.end(options.body);
+      else options.body.pipe(s);
+    });
+  })();
+  return {
+    result,
+    abort: () => {
+      aborted = true;
+      stream?.close(http2.constants.NGHTTP2_CANCEL);
+      finishAccounting();
+    },
+  };
+}
