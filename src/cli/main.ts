@@ -50,7 +50,12 @@ async function main(): Promise<void> {
       process.exitCode = error.exitCode;
       return;
     }
-    throw error;
+    // Anything else is a bug of ours: say what happened in one line, the stack on request.
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`Error: ${message}\n`);
+    if (process.env['OUTRIGGER_DEBUG']) process.stderr.write(`${error instanceof Error ? error.stack : ''}\n`);
+    else process.stderr.write('(an unexpected error; run with OUTRIGGER_DEBUG=1 for the stack trace)\n');
+    process.exitCode = 1;
   }
 }
 
