@@ -6,8 +6,13 @@ import { Command, Option } from 'commander';
 import { stringifyYamlDocuments } from '../kube/index.js';
 import { packageRoot } from '../paths.js';
 import {
+  ApplyError,
   DEFAULT_STATE_DIR,
   checkRanges,
+  configChanges,
+  loadManifests,
+  parseManifests,
+  renderTable,
   ManifestError,
   PlanError,
   RuntimeError,
@@ -25,13 +30,14 @@ import {
   teardown,
 } from '../runtime/index.js';
 import type { ClusterOptions, ClusterPlan, PlannedPod } from '../runtime/index.js';
+import type { KubeObject } from '../kube/index.js';
 import { UsageError } from './errors.js';
 
 const stateDirOption = () => new Option('--state-dir <dir>', 'where the cluster keeps its state').env('OUTRIGGER_STATE_DIR').default(DEFAULT_STATE_DIR);
 
 /** Errors the user can fix are printed without a stack trace. */
 function asUsage(error: unknown): never {
-  if (error instanceof PlanError || error instanceof ManifestError || error instanceof RuntimeError || error instanceof StateError) throw new UsageError(error.message);
+  if (error instanceof PlanError || error instanceof ManifestError || error instanceof RuntimeError || error instanceof StateError || error instanceof ApplyError) throw new UsageError(error.message);
   throw error;
 }
 
@@ -210,14 +216,57 @@ function getCommand(): Command {
         const startedAt = Date.parse(state.read().startedAt);
         table = serviceTable(services, { wide, allNamespaces: all, age: humanDuration(Date.now() - startedAt) });
         objects = services.map((s) => ({ ...s.object, spec: { ...(s.object['spec'] as object), clusterIP: s.clusterIP } }));
+      } else if (ISTIO_RESOURCES[resource]) {
+        const kind = ISTIO_RESOURCES[resource]!;
+        const found = state
+          .listConfig()
+          .map((c) => ({ object: parseManifests(c.text, c.file)[0]!.object, mtimeMs: c.mtimeMs }))
+          .filter((c) => c.object.kind === kind && inScope(c.object.metadata?.namespace ?? 'default'));
+        count = found.length;
+        table = istioTable(kind, found, all);
+        objects = found.map((c) => c.object);
       } else {
-        throw new UsageError(`the server doesn't have a resource type "${resource}" (the local runtime lists pods and services)`);
+        throw new UsageError(`the server doesn't have a resource type "${resource}" (the local runtime lists pods, services, virtualservices, destinationrules, gateways, serviceentries, sidecars)`);
       }
       if (opts.output === 'yaml') process.stdout.write(stringifyYamlDocuments(objects));
       else if (opts.output === 'json') process.stdout.write(`${JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }, null, 2)}\n`);
       else if (count === 0) process.stderr.write(all ? 'No resources found\n' : `No resources found in ${opts.namespace} namespace.\n`);
       else process.stdout.write(table);
     });
+}
+
+const ISTIO_RESOURCES: Record<string, string> = {
+  virtualservices: 'VirtualService',
+  virtualservice: 'VirtualService',
+  vs: 'VirtualService',
+  destinationrules: 'DestinationRule',
+  destinationrule: 'DestinationRule',
+  dr: 'DestinationRule',
+  gateways: 'Gateway',
+  gateway: 'Gateway',
+  gw: 'Gateway',
+  serviceentries: 'ServiceEntry',
+  serviceentry: 'ServiceEntry',
+  se: 'ServiceEntry',
+  sidecars: 'Sidecar',
+  sidecar: 'Sidecar',
+};
+
+/** The columns kubectl shows for Istio's kinds (from their CRDs' printer columns). */
+function istioTable(kind: string, found: { object: KubeObject; mtimeMs: number }[], allNamespaces: boolean): string {
+  const spec = (o: KubeObject) => (o['spec'] ?? {}) as Record<string, unknown>;
+  const list = (v: unknown) => (Array.isArray(v) ? JSON.stringify(v) : '');
+  const columns: [string, (o: KubeObject) => string][] =
+    kind === 'VirtualService'
+      ? [['GATEWAYS', (o) => list(spec(o)['gateways'])], ['HOSTS', (o) => list(spec(o)['hosts'])]]
+      : kind === 'DestinationRule'
+        ? [['HOST', (o) => String(spec(o)['host'] ?? '')]]
+        : kind === 'ServiceEntry'
+          ? [['HOSTS', (o) => list(spec(o)['hosts'])], ['LOCATION', (o) => String(spec(o)['location'] ?? '')], ['RESOLUTION', (o) => String(spec(o)['resolution'] ?? '')]]
+          : [];
+  const header = [...(allNamespaces ? ['NAMESPACE'] : []), 'NAME', ...columns.map((c) => c[0]), 'AGE'];
+  const rows = found.map(({ object, mtimeMs }) => [...(allNamespaces ? [object.metadata?.namespace ?? 'default'] : []), String(object.metadata?.name), ...columns.map((c) => c[1](object)), humanDuration(Date.now() - mtimeMs)]);
+  return renderTable(header, rows);
 }
 
 function logsCommand(): Command {
@@ -282,6 +331,51 @@ function execCommand(): Command {
     });
 }
 
+function applyCommand(): Command {
+  return new Command('apply')
+    .description('Create or change Istio configuration of the running cluster (discovery picks it up; nothing restarts)')
+    .requiredOption('-f, --filename <path...>', 'a manifest file, or a directory of them')
+    .addOption(stateDirOption())
+    .action((opts: { filename: string[]; stateDir: string }) => {
+      const { state, plan } = loadCluster(opts.stateDir);
+      const changes = userErrors(() => configChanges(loadManifests(opts.filename), plan));
+      for (const change of changes) process.stdout.write(`${change.resource} ${state.writeConfig(change.file, change.yaml) ? 'configured' : 'created'}\n`);
+    });
+}
+
+function deleteCommand(): Command {
+  return new Command('delete')
+    .description('Remove Istio configuration from the running cluster')
+    .requiredOption('-f, --filename <path...>', 'a manifest file, or a directory of them')
+    .addOption(stateDirOption())
+    .action((opts: { filename: string[]; stateDir: string }) => {
+      const { state, plan } = loadCluster(opts.stateDir);
+      const changes = userErrors(() => configChanges(loadManifests(opts.filename), plan));
+      const missing: string[] = [];
+      for (const change of changes) {
+        const [kind, name] = change.resource.split('/') as [string, string];
+        if (state.deleteConfig(change.file)) process.stdout.write(`${kind} "${name}" deleted\n`);
+        else missing.push(`Error from server (NotFound): ${kind.replace(/^([a-z]+)/, '$1s')} "${name}" not found`);
+      }
+      if (missing.length > 0) throw new UsageError(missing.join('\n'));
+    });
+}
+
+function iptablesSaveCommand(): Command {
+  return new Command('iptables-save')
+    .description("A pod's iptables rules with packet and byte counters (the ISTIO_* chains when it has a sidecar)")
+    .argument('<pod>', 'pod name; "node" for the node namespace (kube-proxy rules)')
+    .option('-n, --namespace <ns>', 'namespace', 'default')
+    .option('-t, --table <table>', 'only this table (nat, filter, mangle, raw)')
+    .addOption(stateDirOption())
+    .action((podName: string, opts: { namespace: string; table?: string; stateDir: string }) => {
+      const { plan } = loadCluster(opts.stateDir);
+      const netns = podName === 'node' ? plan.nodeNetns : findPod(plan, podName, opts.namespace).netns;
+      const result = spawnSync('ip', ['netns', 'exec', netns, 'iptables-save', '-c', ...(opts.table ? ['-t', opts.table] : [])], { stdio: ['ignore', 'inherit', 'inherit'] });
+      process.exitCode = result.status ?? 1;
+    });
+}
+
 export function runtimeCommands(): Command[] {
-  return [upCommand(), downCommand(), getCommand(), logsCommand(), execCommand()];
+  return [upCommand(), downCommand(), getCommand(), logsCommand(), execCommand(), applyCommand(), deleteCommand(), iptablesSaveCommand()];
 }

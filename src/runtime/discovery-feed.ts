@@ -1,6 +1,8 @@
 // What the runtime tells discovery: the cluster as the Kubernetes API would
 // show it — Services with their VIPs, Pods with their IPs, phase and Ready
-// condition, and the Istio configuration — ready for buildModel().
+// condition — ready for buildModel(). Istio configuration is kept apart, one
+// file per object (configFileName), so that `outrigger apply`/`delete` can
+// change it while the cluster runs.
 import type { KubeObject } from '../kube/index.js';
 import type { ClusterPlan } from './plan.js';
 
@@ -18,5 +20,17 @@ export function discoveryObjects(plan: ClusterPlan, state: (namespace: string, n
       status: { ...(p.object['status'] as object), phase: current.phase, conditions: [{ type: 'Ready', status: current.ready ? 'True' : 'False' }] },
     };
   });
-  return [...services, ...pods, ...plan.istioConfig];
+  return [...services, ...pods];
+}
+
+/** `virtualservice.default.reviews.yaml`: one registry file per Istio object. */
+export function configFileName(obj: KubeObject): string {
+  const safe = (s: string) => s.toLowerCase().replace(/[^a-z0-9.-]/g, '_');
+  return `${safe(String(obj.kind))}.${safe(obj.metadata?.namespace ?? 'default')}.${safe(String(obj.metadata?.name))}.yaml`;
+}
+
+/** kubectl's name for an object: `virtualservice.networking.istio.io/reviews`. */
+export function resourceName(obj: KubeObject): string {
+  const group = String(obj.apiVersion ?? '').split('/')[0];
+  return `${String(obj.kind).toLowerCase()}${group && String(obj.apiVersion).includes('/') ? `.${group}` : ''}/${String(obj.metadata?.name)}`;
 }

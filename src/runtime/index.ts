@@ -3,12 +3,14 @@
 // and thin shells (network, container, pod-runner, supervisor, teardown).
 export { planCluster, PlanError } from './plan.js';
 export type { ClusterPlan, PlannedPod, PlannedService, PlanOptions } from './plan.js';
-export { loadManifests, ManifestError } from './manifests.js';
+export { loadManifests, parseManifests, ManifestError } from './manifests.js';
+export { configChanges, ApplyError } from './apply.js';
 export { startCluster, checkRanges, planFromManifests, preflightProblems, resolveProgram, RuntimeError } from './supervisor.js';
 export type { ClusterOptions, RunningCluster } from './supervisor.js';
 export { teardown } from './teardown.js';
 export { StateDir, StateError, DEFAULT_STATE_DIR, processAlive } from './state.js';
 export { podRow, podPhase, podReady } from './status.js';
-export { podTable, serviceTable, humanDuration } from './table.js';
+export { podTable, serviceTable, humanDuration, renderTable } from './table.js';
 export { podCommand, containerEnv } from './container.js';
-export { discoveryObjects } from './discovery-feed.js';
+export { discoveryObjects, configFileName, resourceName } from './discovery-feed.js';
+export { isIstioConfig } from './plan.js';

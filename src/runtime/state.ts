@@ -6,9 +6,10 @@
 //   plan.json      the cluster plan (pods, services, launch specs)
 //   status.json    pod statuses, rewritten by the supervisor on every change
 //   logs/          one file per container: <namespace>_<pod>_<container>.log
-//   registry/      the cluster as Kubernetes objects, for `outrigger discovery --configDir`
+//   registry/      the cluster as Kubernetes objects, for `outrigger discovery --configDir`:
+//                  cluster.yaml (Services, Pods) and config/ (one file per Istio object)
 //   supervisor.log the supervisor's own output
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ClusterPlan } from './plan.js';
 import type { PodStatus } from './status.js';
@@ -102,6 +103,37 @@ export class StateDir {
     const tmp = path.join(this.registryDir, `.cluster.yaml.${process.pid}.tmp`);
     writeFileSync(tmp, yaml);
     renameSync(tmp, path.join(this.registryDir, 'cluster.yaml'));
+  }
+
+  get configDir(): string {
+    return path.join(this.registryDir, 'config');
+  }
+
+  /** Writes one Istio object; true if it replaced an existing one. */
+  writeConfig(fileName: string, yaml: string): boolean {
+    mkdirSync(this.configDir, { recursive: true, mode: 0o755 });
+    const target = path.join(this.configDir, fileName);
+    const existed = existsSync(target);
+    const tmp = path.join(this.configDir, `.${fileName}.${process.pid}.tmp`);
+    writeFileSync(tmp, yaml);
+    renameSync(tmp, target);
+    return existed;
+  }
+
+  /** Removes one Istio object; false if there was none. */
+  deleteConfig(fileName: string): boolean {
+    const target = path.join(this.configDir, fileName);
+    if (!existsSync(target)) return false;
+    rmSync(target);
+    return true;
+  }
+
+  listConfig(): { file: string; text: string; mtimeMs: number }[] {
+    if (!existsSync(this.configDir)) return [];
+    return readdirSync(this.configDir)
+      .filter((f) => f.endsWith('.yaml') && !f.startsWith('.'))
+      .sort()
+      .map((f) => ({ file: f, text: readFileSync(path.join(this.configDir, f), 'utf8'), mtimeMs: statSync(path.join(this.configDir, f)).mtimeMs }));
   }
 
   writeStatuses(statuses: readonly PodStatusRecord[]): void {

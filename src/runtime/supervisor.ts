@@ -7,7 +7,7 @@ import path from 'node:path';
 import { injectObject, loadSettings } from '../inject/kube-inject.js';
 import { stringifyYamlDocuments } from '../kube/index.js';
 import type { KubeObject } from '../kube/index.js';
-import { discoveryObjects } from './discovery-feed.js';
+import { configFileName, discoveryObjects } from './discovery-feed.js';
 import { KUBELET_BACKOFF } from './backoff.js';
 import type { BackoffPolicy } from './backoff.js';
 import { serviceRules } from './endpoints.js';
@@ -124,6 +124,7 @@ async function build(options: ClusterOptions, state: StateDir, log: (m: string) 
     return outrigger;
   };
 
+  for (const obj of plan.istioConfig) state.writeConfig(configFileName(obj), stringifyYamlDocuments([obj]));
   await createNodeNetwork(plan, state);
   for (const pod of plan.pods) await createPodNetwork(plan, pod, state);
   const prober = new ProberClient(plan.nodeNetns);

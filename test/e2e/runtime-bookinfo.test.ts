@@ -101,6 +101,23 @@ describe('Bookinfo on the local runtime (no sidecars)', { skip }, () => {
     assert.match(cli(['logs', 'nope']).stderr, /pods "nope" not found in namespace "default"/);
   });
 
+  test('apply/delete change Istio config in the registry; iptables-save shows kube-proxy counters', () => {
+    const vs = path.join(repoRoot, 'samples/bookinfo/networking/virtual-service-all-v1.yaml');
+    const applied = cli(['apply', '-f', vs]);
+    assert.equal(applied.status, 0, applied.stderr);
+    assert.equal(applied.stdout, ['productpage', 'reviews', 'ratings', 'details'].map((n) => `virtualservice.networking.istio.io/${n} created\n`).join(''));
+    assert.ok(existsSync(path.join(stateDir, 'registry/config/virtualservice.default.reviews.yaml')));
+    assert.match(cli(['get', 'vs']).stdout, /^reviews\s+\["reviews"\]\s+\d+s$/m);
+    assert.match(cli(['delete', '-f', vs]).stdout, /^virtualservice.networking.istio.io "reviews" deleted$/m);
+    assert.equal(existsSync(path.join(stateDir, 'registry/config/virtualservice.default.reviews.yaml')), false);
+    const refused = cli(['apply', '-f', path.join(repoRoot, 'samples/bookinfo/bookinfo.yaml')]);
+    assert.equal(refused.status, 1);
+    assert.match(refused.stderr, /Service "details": only Istio configuration \(\*\.istio\.io\) can be changed while the cluster runs/);
+    // The VIP calls above went through the node's DNAT rules.
+    const nat = cli(['iptables-save', 'node', '-t', 'nat']).stdout;
+    assert.match(nat, /^\[[1-9]\d*:\d+\] -A KUBE-SERVICES -d 10\.96\.0\.\d+\/32 -p tcp -m comment --comment "default\/productpage:http cluster IP"/m);
+  });
+
   test('down after a supervisor crash leaves nothing behind', () => {
     assert.ok(supervisorPid);
     process.kill(supervisorPid, 'SIGKILL');

@@ -6,11 +6,13 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { buildModel } from '../../src/discovery/model.js';
 import { discoveryObjects } from '../../src/runtime/discovery-feed.js';
+import { configChanges } from '../../src/runtime/apply.js';
 import { loadManifests } from '../../src/runtime/manifests.js';
 import { planCluster } from '../../src/runtime/plan.js';
 import { packageRoot } from '../../src/paths.js';
 
 const bookinfo = path.join(packageRoot, 'samples', 'bookinfo');
+const networking = path.join(bookinfo, 'networking');
 const plan = planCluster(loadManifests([bookinfo]), {
   podCidr: '10.244.0.0/16',
   serviceCidr: '10.96.0.0/16',
@@ -42,14 +44,33 @@ describe('samples/bookinfo', () => {
     assert.deepEqual(endpoints.map((e) => [e.labels['version'], e.ready, e.serviceAccount]), [['v1', true, 'bookinfo-reviews'], ['v2', true, 'bookinfo-reviews'], ['v3', false, 'bookinfo-reviews']]);
   });
 
-  const networking = path.join(bookinfo, 'networking');
   for (const file of readdirSync(networking).sort()) {
     test(`networking/${file} is Istio config discovery accepts`, () => {
       const objects = loadManifests([path.join(networking, file)]).map((o) => o.object);
       assert.ok(objects.length > 0);
       for (const o of objects) assert.match(String(o.apiVersion), /^networking\.istio\.io\/v1/);
-      const model = buildModel(discoveryObjects({ ...plan, istioConfig: objects }, () => ({ phase: 'Running', ready: true })));
+      const model = buildModel([...discoveryObjects(plan, () => ({ phase: 'Running', ready: true })), ...objects]);
       assert.equal(model.virtualServices.length + model.destinationRules.length, objects.length);
     });
   }
+});
+
+describe('configChanges (apply -f while running)', () => {
+  test('Istio objects become one registry file each, in their namespace', () => {
+    const objects = loadManifests([path.join(networking, 'virtual-service-all-v1.yaml')]);
+    const changes = configChanges(objects, plan);
+    assert.deepEqual(changes.map((c) => [c.file, c.resource]), ['productpage', 'reviews', 'ratings', 'details'].map((n) => [`virtualservice.default.${n}.yaml`, `virtualservice.networking.istio.io/${n}`]));
+    assert.match(changes[1]!.yaml, /namespace: default/);
+  });
+  test('anything else, or an unknown namespace, is refused with the reason', () => {
+    const objects = [
+      { object: { apiVersion: 'v1', kind: 'Service', metadata: { name: 's' } }, source: 'x.yaml document 1 (line 1)' },
+      { object: { apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: 'v', namespace: 'ghost' } }, source: 'x.yaml document 2 (line 4)' },
+    ];
+    assert.throws(() => configChanges(objects, plan), (error: Error) => {
+      assert.match(error.message, /document 1 \(line 1\): Service "s": only Istio configuration \(\*\.istio\.io\) can be changed while the cluster runs/);
+      assert.match(error.message, /document 2 \(line 4\): VirtualService "ghost\/v": metadata.namespace: namespace "ghost" is not in the cluster/);
+      return true;
+    });
+  });
 });
