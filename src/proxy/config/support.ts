@@ -46,7 +46,9 @@ const supported: Record<string, readonly string[] | typeof ANY_FIELD> = {
   'envoy.extensions.filters.listener.http_inspector.v3.HttpInspector': [],
 
   // Network filters
-  'envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy': ['stat_prefix', 'cluster', 'weighted_clusters', 'idle_timeout', 'max_connect_attempts', 'access_log'],
+  'envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy': ['stat_prefix', 'cluster', 'weighted_clusters', 'idle_timeout', 'max_connect_attempts', 'access_log', 'hash_policy'],
+  'envoy.type.v3.HashPolicy': ['source_ip'],
+  'envoy.type.v3.HashPolicy.SourceIp': [],
 
   // Access logs: file, stdout and stderr, text or JSON formats (no filters).
   'envoy.config.accesslog.v3.AccessLog': ['name', 'typed_config'],
@@ -81,7 +83,13 @@ const supported: Record<string, readonly string[] | typeof ANY_FIELD> = {
   // A decorator only names the operation for tracing, which the proxy does not do.
   'envoy.config.route.v3.Decorator': ANY_FIELD,
   'envoy.config.route.v3.RouteMatch': ['prefix', 'path', 'safe_regex', 'path_separated_prefix', 'case_sensitive', 'headers', 'query_parameters'],
-  'envoy.config.route.v3.RouteAction': ['cluster', 'weighted_clusters', 'prefix_rewrite', 'host_rewrite_literal', 'timeout', 'retry_policy', 'cluster_not_found_response_code'],
+  'envoy.config.route.v3.RouteAction': ['cluster', 'weighted_clusters', 'prefix_rewrite', 'host_rewrite_literal', 'timeout', 'retry_policy', 'cluster_not_found_response_code', 'hash_policy'],
+  'envoy.config.route.v3.RouteAction.HashPolicy': ['header', 'cookie', 'connection_properties', 'query_parameter', 'terminal'],
+  'envoy.config.route.v3.RouteAction.HashPolicy.Header': ['header_name'],
+  // A cookie with a ttl asks the proxy to set one when absent, which is not implemented.
+  'envoy.config.route.v3.RouteAction.HashPolicy.Cookie': ['name', 'path'],
+  'envoy.config.route.v3.RouteAction.HashPolicy.ConnectionProperties': ['source_ip'],
+  'envoy.config.route.v3.RouteAction.HashPolicy.QueryParameter': ['name'],
   'envoy.config.route.v3.WeightedCluster': ['clusters'],
   'envoy.config.route.v3.WeightedCluster.ClusterWeight': ['name', 'weight'],
   'envoy.config.route.v3.RetryPolicy': ['retry_on', 'num_retries', 'per_try_timeout', 'retriable_status_codes'],
@@ -106,8 +114,10 @@ const supported: Record<string, readonly string[] | typeof ANY_FIELD> = {
     'name', 'alt_stat_name', 'type', 'connect_timeout', 'lb_policy', 'load_assignment', 'eds_cluster_config',
     'upstream_bind_config', 'metadata', 'dns_lookup_family', 'dns_refresh_rate',
     'cleanup_interval', 'least_request_lb_config', 'circuit_breakers', 'outlier_detection',
-    'http2_protocol_options', 'typed_extension_protocol_options',
+    'http2_protocol_options', 'typed_extension_protocol_options', 'ring_hash_lb_config',
   ],
+  // hash_function is not listed: XX_HASH, its default, passes; MURMUR_HASH_2 is rejected.
+  'envoy.config.cluster.v3.Cluster.RingHashLbConfig': ['minimum_ring_size', 'maximum_ring_size'],
   // Which HTTP version to speak upstream; the tuning knobs inside are not implemented.
   'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': ['explicit_http_config', 'use_downstream_protocol_config'],
   'envoy.extensions.upstreams.http.v3.HttpProtocolOptions.ExplicitHttpConfig': ['http_protocol_options', 'http2_protocol_options'],

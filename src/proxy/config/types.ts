@@ -100,6 +100,7 @@ export interface Cluster {
   dns_refresh_rate?: Duration;
   cleanup_interval?: Duration;
   least_request_lb_config?: { choice_count?: number };
+  ring_hash_lb_config?: { minimum_ring_size?: number; maximum_ring_size?: number };
   circuit_breakers?: { thresholds?: JsonObject[] };
   http2_protocol_options?: JsonObject;
   typed_extension_protocol_options?: Record<string, JsonObject>;
@@ -124,4 +125,5 @@ export interface TcpProxyConfig {
   idle_timeout?: Duration;
   max_connect_attempts?: number;
   access_log?: TypedExtension[];
+  hash_policy?: { source_ip?: object }[];
 }

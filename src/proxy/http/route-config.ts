@@ -9,6 +9,8 @@ import { compileRouteMatch, matchRoute } from './route-match.js';
 import type { RequestInfo, RequestPredicate, RouteMatchConfig } from './route-match.js';
 import { chainMutations, compileHeaderMutation } from './header-mutation.js';
 import type { HeaderMutation, HeaderValueOption } from './header-mutation.js';
+import { compileHashPolicy } from './hash-policy.js';
+import type { HashPolicyConfig, RequestHasher } from './hash-policy.js';
 
 /** Envoy's default route timeout. */
 export const DEFAULT_ROUTE_TIMEOUT_MS = 15_000;
@@ -43,6 +45,7 @@ interface RouteConfigInput extends HeaderMutationFields {
         timeout?: string;
         retry_policy?: RetryPolicyConfig;
         cluster_not_found_response_code?: 'SERVICE_UNAVAILABLE' | 'NOT_FOUND' | 'INTERNAL_SERVER_ERROR';
+        hash_policy?: HashPolicyConfig[];
       };
       redirect?: {
         https_redirect?: boolean;
@@ -74,7 +77,7 @@ export interface RetryPolicy {
 }
 
 export type RouteAction =
-  | { kind: 'cluster'; clusters: readonly { name: string; weight: number }[]; prefixRewrite?: string; matchedPrefix?: string; hostRewrite?: string; timeoutMs: number; retry?: RetryPolicy; clusterNotFoundStatus: number }
+  | { kind: 'cluster'; clusters: readonly { name: string; weight: number }[]; prefixRewrite?: string; matchedPrefix?: string; hostRewrite?: string; timeoutMs: number; retry?: RetryPolicy; clusterNotFoundStatus: number; hash?: RequestHasher }
   | { kind: 'redirect'; status: number; scheme?: string; host?: string; port?: number; path?: string; prefixRewrite?: string; matchedPrefix?: string; stripQuery: boolean }
   | { kind: 'direct'; status: number; body?: string };
 
@@ -146,6 +149,7 @@ export function compileRouteConfig(input: RouteConfigInput, path: string): Compi
           timeoutMs: durationMs(a.timeout, DEFAULT_ROUTE_TIMEOUT_MS),
           retry: compileRetryPolicy(a.retry_policy, `${rPath}.route.retry_policy`) ?? vhRetry,
           clusterNotFoundStatus: NOT_FOUND_CODES[a.cluster_not_found_response_code ?? 'SERVICE_UNAVAILABLE'] ?? 503,
+          ...(a.hash_policy?.length ? { hash: compileHashPolicy(a.hash_policy)! } : {}),
         };
       } else if (r.redirect) {
         const d = r.redirect;

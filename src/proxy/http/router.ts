@@ -117,11 +117,12 @@ class Router implements HttpFilter {
       }
     });
 
+    const hash = action.hash?.({ header: (name) => joinedHeader(headers[name]), sourceIp: ctx.request.socket.remoteAddress ?? '', path: ctx.path });
     const tried = new Set<Host>();
     let last: AttemptResult | undefined;
     let retrying = false;
     for (let n = 1; n <= maxAttempts && !globalTimedOut; n++) {
-      const host = cluster.chooseHost({ excludedHosts: tried });
+      const host = cluster.chooseHost({ excludedHosts: tried, ...(hash !== undefined ? { hash } : {}) });
       if (!host) {
         ctx.responseFlags.add('UH');
         if (globalTimer) clearTimeout(globalTimer);
@@ -218,6 +219,10 @@ class Router implements HttpFilter {
       if (!ended) res.destroy();
     });
   }
+}
+
+function joinedHeader(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.join(',') : value;
 }
 
 function countResponse(classes: readonly { inc(): void }[], status: number): void {

@@ -2,8 +2,11 @@
 import './round-robin.js';
 import './least-request.js';
 import './random.js';
+import './ring-hash.js';
 
 export * from './load-balancer.js';
 export { RoundRobinLoadBalancer } from './round-robin.js';
 export { LeastRequestLoadBalancer } from './least-request.js';
 export { RandomLoadBalancer } from './random.js';
+export { RingHashLoadBalancer } from './ring-hash.js';
+export { hashString, combineHash } from './hash.js';

@@ -5,15 +5,24 @@ import type { Host } from '../upstream/host.js';
 
 export type Random = () => number;
 
+/** Per-request input a balancer may use. */
+export interface LoadBalancerContext {
+  /** From the route's (or tcp_proxy's) hash_policy; consistent-hash balancers use it. */
+  hash?: number;
+}
+
 export interface LoadBalancer {
   /** Picks a host from a non-empty list (already narrowed to one priority and to healthy hosts). */
-  choose(hosts: readonly Host[]): Host;
+  choose(hosts: readonly Host[], context?: LoadBalancerContext): Host;
 }
 
 export interface LoadBalancerOptions {
   random: Random;
   /** LEAST_REQUEST's choice_count (Envoy default 2). */
   choiceCount?: number;
+  /** RING_HASH's ring bounds. */
+  minimumRingSize?: number;
+  maximumRingSize?: number;
 }
 
 export type LoadBalancerFactory = (options: LoadBalancerOptions) => LoadBalancer;

@@ -17,6 +17,7 @@ import { registerNetworkFilter } from './network-filter.js';
 import type { FactoryContext, NetworkFilter } from './network-filter.js';
 import { TcpProxyStats } from './tcp-proxy-stats.js';
 import { pickWeighted } from './weighted-choice.js';
+import { hashString } from '../load-balancers/index.js';
 import { buildAccessLogs } from '../access-log/access-log.js';
 import type { AccessLogger } from '../access-log/access-log.js';
 
@@ -30,6 +31,8 @@ interface TcpProxyRuntime {
   stats: TcpProxyStats;
   context: FactoryContext;
   accessLogs: readonly AccessLogger[];
+  /** hash_policy source_ip: RING_HASH keeps a client on one host. */
+  hashSourceIp: boolean;
 }
 
 /** What the access log shows about one proxied connection. */
@@ -83,6 +86,7 @@ function build(typedConfig: JsonObject | undefined, context: FactoryContext, pat
     stats: new TcpProxyStats(context.stats, config.stat_prefix),
     context,
     accessLogs: buildAccessLogs(config.access_log, `${path}.typed_config.access_log`),
+    hashSourceIp: (config.hash_policy ?? []).some((p) => p.source_ip !== undefined),
   };
 }
 
@@ -123,7 +127,11 @@ class TcpProxyFilter implements NetworkFilter {
     const tried = new Set<Host>();
     let upstream: UpstreamConnection | undefined;
     for (let attempt = 0; attempt < runtime.maxConnectAttempts && !upstream && !downstreamGone; attempt++) {
-      const host = cluster.chooseHost({ downstreamLocalAddress: connection.localAddress, excludedHosts: tried });
+      const host = cluster.chooseHost({
+        downstreamLocalAddress: connection.localAddress,
+        excludedHosts: tried,
+        ...(runtime.hashSourceIp ? { hash: hashString(connection.remoteAddress.address) } : {}),
+      });
       if (!host) {
         record.flags.add('UH');
         break;

@@ -25,6 +25,8 @@ export interface LoadBalancerContext {
   downstreamLocalAddress?: { address: string; port: number };
   /** Hosts already tried (retries prefer others). */
   excludedHosts?: ReadonlySet<Host>;
+  /** The request's hash from a hash_policy (RING_HASH). */
+  hash?: number;
 }
 
 export interface ClusterContext {
@@ -81,7 +83,12 @@ export abstract class Cluster {
     if (policy === 'CLUSTER_PROVIDED') throw new ConfigError(`lb_policy CLUSTER_PROVIDED is only valid for ORIGINAL_DST clusters`, `${path}.lb_policy`);
     const factory = loadBalancerFactory(policy);
     if (!factory) throw new ConfigError(`lb_policy ${policy} is not supported by the outrigger proxy`, `${path}.lb_policy`);
-    return factory({ random: context.random, choiceCount: config.least_request_lb_config?.choice_count });
+    return factory({
+      random: context.random,
+      choiceCount: config.least_request_lb_config?.choice_count,
+      minimumRingSize: config.ring_hash_lb_config?.minimum_ring_size,
+      maximumRingSize: config.ring_hash_lb_config?.maximum_ring_size,
+    });
   }
 
   /** Resolves when the cluster has its first host set (Envoy's cluster warming). */
@@ -113,7 +120,7 @@ export abstract class Cluster {
       return undefined;
     }
     if (selection.panic) this.stats.lb_healthy_panic.inc();
-    return this.lb.choose(hosts);
+    return this.lb.choose(hosts, context.hash === undefined ? undefined : { hash: context.hash });
   }
 
   /** New endpoints from EDS (or any source of ClusterLoadAssignment). */
