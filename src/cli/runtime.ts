@@ -56,12 +56,13 @@ interface UpOptions {
   serviceCidr: string;
   netnsPrefix: string;
   sidecars: boolean;
+  discovery?: boolean;
   foreground?: boolean;
   wait: string;
 }
 
 function clusterOptions(opts: UpOptions): ClusterOptions {
-  return { manifests: opts.filename, stateDir: opts.stateDir, netnsPrefix: opts.netnsPrefix, podCidr: opts.podCidr, serviceCidr: opts.serviceCidr, sidecars: opts.sidecars };
+  return { manifests: opts.filename, stateDir: opts.stateDir, netnsPrefix: opts.netnsPrefix, podCidr: opts.podCidr, serviceCidr: opts.serviceCidr, sidecars: opts.sidecars, discovery: opts.discovery === true };
 }
 
 async function runForeground(opts: UpOptions): Promise<void> {
@@ -86,7 +87,7 @@ async function runBackground(opts: UpOptions): Promise<void> {
   // Check what can be checked here, so that mistakes are reported on this terminal.
   const preflight = preflightProblems();
   if (preflight.length > 0) throw new UsageError(preflight.join('\n'));
-  const plan = userErrors(() => planFromManifests(clusterOptions(opts), { OUTRIGGER_SAMPLES: path.join(packageRoot, 'samples') }));
+  const plan = userErrors(() => planFromManifests(clusterOptions(opts), { OUTRIGGER_SAMPLES: path.join(packageRoot, 'samples'), OUTRIGGER_REGISTRY: path.join(opts.stateDir, 'registry') }));
   for (const w of plan.warnings) process.stderr.write(`Warning: ${w}\n`);
   await checkRanges(plan).catch(asUsage);
   const state = new StateDir(opts.stateDir);
@@ -96,7 +97,7 @@ async function runBackground(opts: UpOptions): Promise<void> {
   }
   mkdirSync(opts.stateDir, { recursive: true, mode: 0o755 });
   const log = openSync(state.supervisorLog, 'a', 0o644);
-  const args = ['up', ...opts.filename.flatMap((f) => ['-f', path.resolve(f)]), '--state-dir', opts.stateDir, '--pod-cidr', opts.podCidr, '--service-cidr', opts.serviceCidr, '--netns-prefix', opts.netnsPrefix, ...(opts.sidecars ? [] : ['--no-sidecars']), '--foreground'];
+  const args = ['up', ...opts.filename.flatMap((f) => ['-f', path.resolve(f)]), '--state-dir', opts.stateDir, '--pod-cidr', opts.podCidr, '--service-cidr', opts.serviceCidr, '--netns-prefix', opts.netnsPrefix, ...(opts.sidecars ? [] : ['--no-sidecars']), ...(opts.discovery ? ['--discovery'] : []), '--foreground'];
   const [cmd, ...rest] = selfCommand();
   const child = spawn(cmd!, [...rest, ...args], { detached: true, stdio: ['ignore', log, log], cwd: process.cwd() });
   child.unref();
@@ -132,6 +133,7 @@ function upCommand(): Command {
     .option('--service-cidr <cidr>', 'virtual IPs of Services', '10.96.0.0/16')
     .option('--netns-prefix <prefix>', 'prefix of the network namespaces created', 'outrigger-')
     .option('--no-sidecars', 'do not inject sidecars, even where namespaces or pods ask for them')
+    .option('--discovery', 'also run the control plane (outrigger discovery) as the istiod pod of istio-system')
     .option('--wait <seconds>', 'wait for every pod to be ready (0: do not wait)', '90')
     .option('--foreground', 'be the supervising process (stay attached) instead of starting one in the background')
     .action(async (opts: UpOptions) => {

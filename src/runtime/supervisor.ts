@@ -8,6 +8,7 @@ import { injectObject, loadSettings } from '../inject/kube-inject.js';
 import { stringifyYamlDocuments } from '../kube/index.js';
 import type { KubeObject } from '../kube/index.js';
 import { configFileName, discoveryObjects } from './discovery-feed.js';
+import { controlPlaneObjects, REGISTRY_VAR } from './control-plane.js';
 import { KUBELET_BACKOFF } from './backoff.js';
 import type { BackoffPolicy } from './backoff.js';
 import { serviceRules } from './endpoints.js';
@@ -31,6 +32,8 @@ export interface ClusterOptions {
   serviceCidr: string;
   /** Inject sidecars where namespaces or pods ask for them. */
   sidecars: boolean;
+  /** Run the control plane (outrigger discovery) as the istiod pod of istio-system. */
+  discovery?: boolean;
   backoff?: BackoffPolicy;
   /** How long a container has to stop after SIGTERM. */
   graceMs?: number;
@@ -60,7 +63,11 @@ export function preflightProblems(): string[] {
 }
 
 export function planFromManifests(options: ClusterOptions, runtimeVars: Record<string, string>): ClusterPlan {
-  const objects = loadManifests(options.manifests);
+  let objects = loadManifests(options.manifests);
+  if (options.discovery) {
+    const haveIstioSystem = objects.some((o) => o.object.kind === 'Namespace' && o.object.metadata?.name === 'istio-system');
+    objects = [...controlPlaneObjects(haveIstioSystem).map((object) => ({ object, source: 'the control plane (--discovery)' })), ...objects];
+  }
   const settings = options.sidecars ? loadSettings({}, '', process.env) : undefined;
   return planCluster(objects, {
     podCidr: options.podCidr,
@@ -109,7 +116,7 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
 async function build(options: ClusterOptions, state: StateDir, log: (m: string) => void): Promise<RunningCluster> {
   const samples = stageSamples();
   state.update((r) => r.stages.push(samples.dir));
-  const plan = planFromManifests(options, { OUTRIGGER_SAMPLES: samples.path('samples') });
+  const plan = planFromManifests(options, { OUTRIGGER_SAMPLES: samples.path('samples'), [REGISTRY_VAR]: state.registryDir });
   for (const w of plan.warnings) log(`warning: ${w}`);
   await checkRanges(plan);
   state.writePlan(plan);

@@ -154,6 +154,7 @@ describe('the pod runner', { skip }, () => {
       podCidr: '10.244.0.0/16',
       serviceCidr: '10.96.0.0/16',
       sidecars: false,
+      discovery: true,
       backoff: { initialMs: 200, maxMs: 400, resetAfterMs: 60_000 },
       graceMs: 1000,
       log: () => {},
@@ -201,6 +202,15 @@ describe('the pod runner', { skip }, () => {
       const model = buildModel(loadRegistryDir(cluster.state.registryDir));
       return model.endpoints.get('web.rt.svc.cluster.local|80')?.[0]?.ready === true;
     });
+  });
+
+  test('--discovery runs the control plane as istiod, reachable by name through its VIP', async () => {
+    const istiod = cluster.pods.find((p) => p.pod.namespace === 'istio-system')!;
+    assert.match(istiod.pod.name, /^istiod-[a-z0-9]{10}-[a-z0-9]{5}$/);
+    await until('istiod ready', () => podRow(istiod.status()).ready === '1/1', 15_000);
+    assert.equal(inPod('client', ['curl', '-s', '-m', '2', 'http://istiod.istio-system.svc:15014/ready']).stdout, 'ready\n');
+    // It serves the runtime's registry: the reload counter shows it read it.
+    assert.match(inPod('client', ['curl', '-s', '-m', '2', 'http://istiod.istio-system.svc.cluster.local:15014/metrics']).stdout, /^outrigger_config_reloads_total \d+$/m);
   });
 
   test('a failed liveness probe restarts the container', async () => {

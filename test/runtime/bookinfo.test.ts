@@ -74,3 +74,18 @@ describe('configChanges (apply -f while running)', () => {
     });
   });
 });
+
+test('--discovery adds istiod to istio-system, serving the registry directory', async () => {
+  const { controlPlaneObjects } = await import('../../src/runtime/control-plane.js');
+  const withControlPlane = planCluster([...controlPlaneObjects(false).map((object) => ({ object, source: 'cp' })), ...loadManifests([bookinfo])], {
+    podCidr: '10.244.0.0/16',
+    serviceCidr: '10.96.0.0/16',
+    netnsPrefix: 'outrigger-',
+    resolveProgram: (n) => `/usr/bin/${n}`,
+    runtimeVars: { OUTRIGGER_SAMPLES: '/srv/samples', OUTRIGGER_REGISTRY: '/run/outrigger/registry' },
+  });
+  const istiod = withControlPlane.pods.find((p) => p.namespace === 'istio-system')!;
+  assert.deepEqual([istiod.containers[0]!.program, istiod.containers[0]!.args.slice(0, 3), istiod.injected], [{ kind: 'outrigger' }, ['discovery', '--configDir', '/run/outrigger/registry'], false]);
+  assert.deepEqual(withControlPlane.services.find((s) => s.name === 'istiod')!.ports.map((p) => p.port), [15010, 15014]);
+  assert.equal(controlPlaneObjects(true).some((o) => o.kind === 'Namespace'), false);
+});
