@@ -94,6 +94,14 @@ describe('Bookinfo on the local runtime (no sidecars)', { skip }, () => {
     assert.deepEqual([...seen].sort(), ['v1', 'v2', 'v3']);
   });
 
+  test('a pod reaches itself through its own Service VIP (hairpin)', () => {
+    const reviewsV1 = cli(['get', 'pods']).stdout.split('\n').find((l) => l.startsWith('reviews-v1'))!.split(/\s+/)[0]!;
+    const out = cli(['exec', reviewsV1, '--', 'sh', '-c', 'for i in $(seq 30); do curl -s -m 3 http://reviews:9080/reviews/0; echo; done']);
+    const versions = out.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { version: string }).version);
+    assert.equal(versions.length, 30);
+    assert.ok(versions.includes('v1'), `never landed on itself: ${versions.join(' ')}`);
+  });
+
   test('exec runs as the container user; logs show the container output', () => {
     const ratings = cli(['get', 'pods']).stdout.split('\n').find((l) => l.startsWith('ratings-v1'))!.split(/\s+/)[0]!;
     assert.match(cli(['exec', ratings, '--', 'id', '-u']).stdout, /^1000$/m);
