@@ -5,50 +5,14 @@
 // PassthroughCluster and delivers inbound to the app from 127.0.0.6.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, statSync, writeFileSync, chmodSync } from 'node:fs';
-import path from 'node:path';
-import { createTopology, e2eUnavailable, PEER_V4, POD_V4, repoRoot } from './netns.js';
+import { createTopology, e2eUnavailable, PEER_V4, POD_V4 } from './netns.js';
 import type { Endpoint, Topology } from './netns.js';
-import { stage } from '../../src/stage/index.js';
 import type { Stage } from '../../src/stage/index.js';
+import { distProblem, stageProxy, startStagedProxy, PROXY_UID } from './fixtures/proxy-stage.js';
 
 const APP_UID = 1000;
-const PROXY_UID = 1337;
-
-/** The built proxy must match the sources, or the test would exercise old code. */
-function distProblem(): string | undefined {
-  const src = path.join(repoRoot, 'src', 'proxy');
-  for (const file of readdirSync(src, { recursive: true }) as string[]) {
-    if (!file.endsWith('.ts')) continue;
-    const built = path.join(repoRoot, 'dist', 'proxy', file.replace(/\.ts$/, '.js'));
-    if (!existsSync(built) || statSync(built).mtimeMs < statSync(path.join(src, file)).mtimeMs) {
-      return `dist/proxy is missing or older than src/proxy/${file}: run "npm run build" (scripts/test.sh does)`;
-    }
-  }
-  return undefined;
-}
-
-function filesUnder(relativeDir: string, keep: (file: string) => boolean = () => true): string[] {
-  const dir = path.join(repoRoot, relativeDir);
-  return (readdirSync(dir, { recursive: true, withFileTypes: true }))
-    .filter((d) => d.isFile())
-    .map((d) => path.relative(repoRoot, path.join(d.parentPath ?? (d as unknown as { path: string }).path, d.name)))
-    .filter(keep);
-}
-
-/** The proxy and what it loads at run time: its dist, its dependencies and Envoy's protos. */
-function stageProxy(): Stage {
-  return stage([
-    'test/e2e/fixtures/proxy-run.mjs',
-    ...filesUnder('dist/proxy', (f) => f.endsWith('.js')),
-    ...filesUnder('dist/log', (f) => f.endsWith('.js')),
-    ...['protobufjs', '@protobufjs', 'long', 'yaml', 'commander'].flatMap((p) => filesUnder(`node_modules/${p}`, (f) => !f.endsWith('.md') && !f.endsWith('.d.ts'))),
-    'node_modules/@grpc/grpc-js-xds/package.json',
-    ...filesUnder('node_modules/@grpc/grpc-js-xds/deps', (f) => f.endsWith('.proto')),
-  ], 'ortest-proxy-');
-}
 
 const BOOTSTRAP = `
 node: { id: sidecar~${POD_V4}~app.default~default.svc.cluster.local, cluster: app.default }
@@ -69,7 +33,6 @@ static_resources:
         typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy, stat_prefix: PassthroughCluster, cluster: PassthroughCluster }
   - name: virtualInbound
     address: { socket_address: { address: 0.0.0.0, port_value: 15006 } }
-    use_original_dst: true
     traffic_direction: INBOUND
     listener_filters:
     - name: envoy.filters.listener.original_dst
@@ -96,28 +59,15 @@ describe('outrigger proxy behind outrigger iptables (REDIRECT, IPv4)', { skip },
   let staged: Stage;
   let proxy: ChildProcess;
   let app: Endpoint;
-  let proxyLog = '';
+  let proxyLog: { text: string };
   before(async () => {
     staged = stageProxy();
     t = createTopology();
-    const bootstrap = staged.path('bootstrap.yaml');
-    writeFileSync(bootstrap, BOOTSTRAP);
-    chmodSync(bootstrap, 0o644);
     const applied = t.outrigger(['iptables', '-p', '15001', '-z', '15006', '-u', String(PROXY_UID), '-m', 'REDIRECT', '-i', '*', '-b', '*']);
     assert.equal(applied.status, 0, applied.stderr);
-    const cmd = t.pod.command([process.execPath, staged.path('test/e2e/fixtures/proxy-run.mjs'), '-c', bootstrap, '--drain-time-s', '1'], { uid: PROXY_UID });
-    proxy = spawn(cmd[0]!, cmd.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`proxy not live within 10 s: ${proxyLog}`)), 10_000);
-      proxy.stderr!.setEncoding('utf8').on('data', (d: string) => {
-        proxyLog += d;
-        if (proxyLog.includes('proxy is live')) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-      proxy.on('exit', (code) => reject(new Error(`proxy exited (${code}): ${proxyLog}`)));
-    });
+    const started = await startStagedProxy(staged, t.pod, BOOTSTRAP, 'bootstrap.yaml');
+    proxy = started.child;
+    proxyLog = started.log;
     app = await t.start(t.pod, ['listen', '0.0.0.0', '9080', '--name', 'app-9080'], { uid: APP_UID });
     await t.start(t.peer, ['listen', '0.0.0.0', '8080', '--name', 'peer-8080']);
   });
@@ -161,6 +111,6 @@ describe('outrigger proxy behind outrigger iptables (REDIRECT, IPv4)', { skip },
     const exited = new Promise<number | null>((resolve) => proxy.on('exit', resolve));
     proxy.kill('SIGTERM');
     assert.equal(await exited, 0);
-    assert.match(proxyLog, /received SIGTERM/);
+    assert.match(proxyLog.text, /received SIGTERM/);
   });
 });
