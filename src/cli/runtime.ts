@@ -19,6 +19,7 @@ import {
   StateDir,
   StateError,
   containerEnv,
+  describePod,
   humanDuration,
   planFromManifests,
   podCommand,
@@ -363,6 +364,22 @@ function deleteCommand(): Command {
     });
 }
 
+function describeCommand(): Command {
+  return new Command('describe')
+    .description('Show one pod in detail, as kubectl describe pod does')
+    .argument('<resource>', 'pod (po)')
+    .argument('<name>', 'pod name')
+    .option('-n, --namespace <ns>', 'namespace', 'default')
+    .addOption(stateDirOption())
+    .action((resource: string, name: string, opts: { namespace: string; stateDir: string }) => {
+      if (!['pod', 'pods', 'po'].includes(resource)) throw new UsageError(`describe: the local runtime describes pods, not "${resource}"`);
+      const { state, plan } = loadCluster(opts.stateDir);
+      const pod = findPod(plan, name, opts.namespace);
+      const record = state.readStatuses().find((s) => s.namespace === pod.namespace && s.name === pod.name);
+      process.stdout.write(describePod(pod, record, plan.nodeName, plan.bridge.ip));
+    });
+}
+
 function iptablesSaveCommand(): Command {
   return new Command('iptables-save')
     .description("A pod's iptables rules with packet and byte counters (the ISTIO_* chains when it has a sidecar)")
@@ -379,5 +396,5 @@ function iptablesSaveCommand(): Command {
 }
 
 export function runtimeCommands(): Command[] {
-  return [upCommand(), downCommand(), getCommand(), logsCommand(), execCommand(), applyCommand(), deleteCommand(), iptablesSaveCommand()];
+  return [upCommand(), downCommand(), getCommand(), logsCommand(), execCommand(), applyCommand(), deleteCommand(), describeCommand(), iptablesSaveCommand()];
 }

@@ -14,3 +14,4 @@ export { podTable, serviceTable, humanDuration, renderTable } from './table.js';
 export { podCommand, containerEnv } from './container.js';
 export { discoveryObjects, configFileName, resourceName } from './discovery-feed.js';
 export { isIstioConfig } from './plan.js';
+export { describePod } from './describe.js';

@@ -107,6 +107,10 @@ describe('Bookinfo on the local runtime (no sidecars)', { skip }, () => {
     assert.match(cli(['exec', ratings, '--', 'id', '-u']).stdout, /^1000$/m);
     assert.match(cli(['logs', ratings]).stdout, /ratings listening on 9080/);
     assert.match(cli(['logs', 'nope']).stderr, /pods "nope" not found in namespace "default"/);
+    const described = cli(['describe', 'pod', ratings]).stdout;
+    assert.match(described, /^Status:\s+Running$/m);
+    assert.match(described, /^    Readiness:\s+tcp-socket :9080 /m);
+    assert.match(described, /^      POD_NAME:  ratings-v1-/m);
   });
 
   test('apply/delete change Istio config in the registry; iptables-save shows kube-proxy counters', () => {
