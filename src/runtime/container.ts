@@ -8,7 +8,7 @@ import type { ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync } from 'node:fs';
 import { restartDelay, nextCrashCount } from './backoff.js';
 import type { BackoffPolicy } from './backoff.js';
-import type { LaunchSpec, Probe } from './launch.js';
+import type { HookAction, LaunchSpec, Probe } from './launch.js';
 import type { ProberClient } from './prober-client.js';
 import type { ContainerStatus } from './status.js';
 
@@ -41,6 +41,9 @@ export function containerEnv(spec: LaunchSpec, podName: string): Record<string, 
 
 const now = () => new Date().toISOString();
 
+// pilot-agent wait gives up after its own timeout (60 s by default); this is only a backstop.
+const POST_START_TIMEOUT_MS = 600_000;
+
 export class ContainerRunner {
   readonly status: ContainerStatus;
   private child: ChildProcess | undefined;
@@ -50,6 +53,7 @@ export class ContainerRunner {
   private timers = new Set<NodeJS.Timeout>();
   private exitWaiters: ((code: number) => void)[] = [];
   private probeGeneration = 0;
+  private postStart: Promise<void> = Promise.resolve();
 
   constructor(
     readonly spec: LaunchSpec,
@@ -100,6 +104,21 @@ export class ContainerRunner {
       this.afterExit(exitCode);
     });
     if (!this.spec.init || this.spec.nativeSidecar) this.startProbes();
+    if (this.spec.postStart) {
+      // The kubelet runs postStart right after the start and starts the next container only
+      // once it returns: that is what holdApplicationUntilProxyStarts relies on.
+      const hook = this.spec.postStart;
+      this.postStart = this.runAction(hook, POST_START_TIMEOUT_MS).then((ok) => {
+        if (ok || this.child !== child) return;
+        this.ctx.log(`container ${this.spec.container} of ${this.ctx.podName}: FailedPostStartHook, killing it`);
+        this.signal('SIGKILL');
+      });
+    } else this.postStart = Promise.resolve();
+  }
+
+  /** Resolves once the last start's postStart hook has finished (at once without one). */
+  postStarted(): Promise<void> {
+    return this.postStart;
   }
 
   /** Resolves with the exit code of the next exit that is final (no restart follows). */
@@ -203,11 +222,19 @@ export class ContainerRunner {
     });
   }
 
-  private async runProbe(probe: Probe): Promise<boolean> {
-    const a = probe.action;
-    const timeoutMs = probe.timeoutSeconds * 1000;
+  private runProbe(probe: Probe): Promise<boolean> {
+    return this.runAction(probe.action, probe.timeoutSeconds * 1000);
+  }
+
+  /** A probe's or hook's action; true if it succeeded within the time allowed. */
+  private async runAction(a: HookAction, timeoutMs: number): Promise<boolean> {
+    if (a.kind === 'sleep') {
+      await new Promise((r) => setTimeout(r, Math.min(a.seconds * 1000, timeoutMs)));
+      return true;
+    }
     if (a.kind === 'exec') {
-      const argv = podCommand(this.ctx.netns, this.spec.uid, this.spec.gid, a.command);
+      const command = a.outrigger ? [...this.ctx.outriggerCommand(), ...a.command] : a.command;
+      const argv = podCommand(this.ctx.netns, this.spec.uid, this.spec.gid, command);
       return new Promise((resolve) => {
         const child = spawn(argv[0]!, argv.slice(1), { env: containerEnv(this.spec, this.ctx.podName), stdio: 'ignore' });
         const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
@@ -250,8 +277,11 @@ export class ContainerRunner {
     const child = this.child;
     if (!child || child.exitCode !== null) return;
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    const deadline = Date.now() + graceMs;
+    // preStop runs first and counts against the grace period, as in kube.
+    if (this.spec.preStop) await Promise.race([this.runAction(this.spec.preStop, graceMs), exited]);
     this.signal('SIGTERM');
-    const timer = setTimeout(() => this.signal('SIGKILL'), graceMs);
+    const timer = setTimeout(() => this.signal('SIGKILL'), Math.max(0, deadline - Date.now()));
     await exited;
     clearTimeout(timer);
   }

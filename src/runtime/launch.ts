@@ -11,7 +11,11 @@ export type Program = { kind: 'outrigger' } | { kind: 'host'; path: string };
 export type ProbeAction =
   | { kind: 'http'; port: number; path: string; scheme: 'HTTP' | 'HTTPS'; host?: string; headers: [string, string][] }
   | { kind: 'tcp'; port: number; host?: string }
-  | { kind: 'exec'; command: string[] };
+  /** `outrigger: true`: command[0] was pilot-agent (or outrigger) in the proxy image, run by the local CLI. */
+  | { kind: 'exec'; command: string[]; outrigger?: boolean };
+
+/** A lifecycle hook: what a probe can do, or sleep. */
+export type HookAction = ProbeAction | { kind: 'sleep'; seconds: number };
 
 export interface Probe {
   action: ProbeAction;
@@ -41,6 +45,10 @@ export interface LaunchSpec {
   readinessProbe?: Probe;
   livenessProbe?: Probe;
   startupProbe?: Probe;
+  /** Runs right after the start; the next container waits for it (holdApplicationUntilProxyStarts). */
+  postStart?: HookAction;
+  /** Runs before SIGTERM when the container is stopped. */
+  preStop?: HookAction;
 }
 
 /** What a container's spec may refer to, gathered by the planner. */
@@ -215,9 +223,26 @@ function resolvePort(port: unknown, container: Json, field: string): number {
   throw new LaunchError(field, 'must be a port number or a port name');
 }
 
-export function parseProbe(value: unknown, container: Json, field: string): Probe | undefined {
+// pilot-agent is the proxy image's other program; here the outrigger CLI stands in for both.
+const PROXY_IMAGE_PROGRAMS = new Set(['pilot-agent', 'outrigger', 'istio-iptables']);
+
+/** In the proxy image, `pilot-agent wait` is run as `outrigger wait`. */
+export function proxyImageExec(action: ProbeAction, image: string): ProbeAction {
+  if (action.kind !== 'exec' || !isProxyImage(image)) return action;
+  const program = action.command[0]!.split('/').pop()!;
+  if (!PROXY_IMAGE_PROGRAMS.has(program)) return action;
+  return { kind: 'exec', command: program === 'istio-iptables' ? action.command : action.command.slice(1), outrigger: true };
+}
+
+function parseHook(value: unknown, container: Json, field: string): HookAction | undefined {
   if (value === undefined || value === null) return undefined;
   if (!isMap(value)) throw new LaunchError(field, 'must be a map');
+  if (isMap(value['sleep'])) return { kind: 'sleep', seconds: intField(value['sleep']['seconds'], 0, `${field}.sleep.seconds`) };
+  const action = parseAction(value, container, field, 'needs exec, httpGet, tcpSocket or sleep');
+  return proxyImageExec(action, typeof container['image'] === 'string' ? container['image'] : '');
+}
+
+function parseAction(value: Json, container: Json, field: string, missing: string): ProbeAction {
   let action: ProbeAction;
   if (isMap(value['httpGet'])) {
     const h = value['httpGet'];
@@ -238,8 +263,15 @@ export function parseProbe(value: unknown, container: Json, field: string): Prob
     if (command.length === 0) throw new LaunchError(`${field}.exec.command`, 'is required');
     action = { kind: 'exec', command };
   } else {
-    throw new LaunchError(field, 'needs httpGet, tcpSocket or exec (grpc probes are not supported yet)');
+    throw new LaunchError(field, missing);
   }
+  return action;
+}
+
+export function parseProbe(value: unknown, container: Json, field: string): Probe | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (!isMap(value)) throw new LaunchError(field, 'must be a map');
+  const action = proxyImageExec(parseAction(value, container, field, 'needs httpGet, tcpSocket or exec (grpc probes are not supported yet)'), typeof container['image'] === 'string' ? container['image'] : '');
   return {
     action,
     initialDelaySeconds: intField(value['initialDelaySeconds'], 0, `${field}.initialDelaySeconds`),
@@ -318,6 +350,14 @@ export function launchSpec(container: Json, podSpec: Json, init: boolean, ctx: L
     if (readiness) spec.readinessProbe = readiness;
     if (liveness) spec.livenessProbe = liveness;
     if (startup) spec.startupProbe = startup;
+  }
+  const lifecycle = container['lifecycle'];
+  if (lifecycle !== undefined && lifecycle !== null) {
+    if (!isMap(lifecycle)) throw new LaunchError(`${prefix}.lifecycle`, 'must be a map');
+    const postStart = parseHook(lifecycle['postStart'], container, `${prefix}.lifecycle.postStart`);
+    const preStop = parseHook(lifecycle['preStop'], container, `${prefix}.lifecycle.preStop`);
+    if (postStart) spec.postStart = postStart;
+    if (preStop) spec.preStop = preStop;
   }
   return spec;
 }

@@ -49,6 +49,7 @@ export class PodRunner {
       if (init.spec.nativeSidecar) {
         init.start();
         await until(() => this.terminating || (init.status.state.kind === 'running' && init.status.started));
+        await init.postStarted();
         continue;
       }
       const finished = init.finished();
@@ -63,7 +64,12 @@ export class PodRunner {
     if (this.terminating) return;
     const finished = Promise.all(this.containers.map((c) => c.finished()));
     this.initialized = true;
-    for (const c of this.containers) c.start();
+    // In order, each after the previous one's postStart hook (holdApplicationUntilProxyStarts).
+    for (const c of this.containers) {
+      if (this.terminating) return;
+      c.start();
+      await c.postStarted();
+    }
     // When every container has finished for good (a Job's pod), native sidecars are stopped,
     // last started first, so that the pod can complete.
     await finished;

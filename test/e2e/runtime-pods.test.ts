@@ -26,6 +26,8 @@ const dir = mkdtempSync(path.join(os.tmpdir(), 'ortest-rt-pods-'));
 chmodSync(dir, 0o755);
 const readyFile = path.join(dir, 'ready');
 const killFile = path.join(dir, 'kill');
+const hookFile = path.join(dir, 'post-start');
+const stopFile = path.join(dir, 'pre-stop');
 
 // Pods share the machine's file system (only the network is separate), which lets the
 // test flip a readiness or liveness answer by creating a file.
@@ -105,6 +107,21 @@ spec:
   - name: once
     image: busybox
     command: [sh, -c, 'echo done']
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: hooks, namespace: rt}
+spec:
+  containers:
+  - name: first
+    image: busybox
+    command: [sleep, "3600"]
+    lifecycle:
+      postStart: {exec: {command: [sh, -c, 'sleep 0.5; touch ${hookFile}']}}
+      preStop: {exec: {command: [sh, -c, 'touch ${stopFile}']}}
+  - name: second
+    image: busybox
+    command: [sh, -c, 'test -e ${hookFile} && echo "first postStart had finished"; exec sleep 3600']
 ---
 apiVersion: batch/v1
 kind: Job
@@ -243,6 +260,10 @@ describe('the pod runner', { skip }, () => {
     assert.match(log(job.pod.name, 'work'), /worked/);
   });
 
+  test('the next container starts after the previous one\'s postStart hook (holdApplicationUntilProxyStarts)', async () => {
+    assert.equal(await until('second container output', () => log('hooks', 'second').trim() || undefined), 'first postStart had finished');
+  });
+
   test('stopping removes every namespace and /etc/netns file', async () => {
     const netns = [cluster.plan.nodeNetns, ...cluster.plan.pods.map((p) => p.netns)];
     await cluster.stop();
@@ -250,5 +271,6 @@ describe('the pod runner', { skip }, () => {
     for (const ns of netns) assert.ok(!left.includes(ns), ns);
     for (const ns of netns) assert.equal(existsSync(path.join('/etc/netns', ns)), false);
     assert.equal(existsSync(path.join(dir, 'state', 'state.json')), false);
+    assert.ok(existsSync(stopFile), 'the preStop hook ran before the container was stopped');
   });
 });

@@ -98,6 +98,14 @@ describe('launchSpec', () => {
     const spec = launchSpec({ name: 'istio-proxy', image: 'proxyv2', restartPolicy: 'Always', readinessProbe: { tcpSocket: { port: 15021 } } }, {}, true, ctx, 'spec.initContainers[1]');
     assert.deepEqual([spec.nativeSidecar, spec.restartPolicy, spec.readinessProbe?.action], [true, 'Always', { kind: 'tcp', port: 15021 }]);
   });
+  test('lifecycle hooks: pilot-agent in the proxy image runs as outrigger; sleep; httpGet', () => {
+    const proxy = launchSpec({ name: 'istio-proxy', image: 'docker.io/outrigger/proxyv2:latest', args: ['proxy'], lifecycle: { postStart: { exec: { command: ['pilot-agent', 'wait'] } }, preStop: { sleep: { seconds: 5 } } } }, {}, false, ctx, 'c');
+    assert.deepEqual([proxy.postStart, proxy.preStop], [{ kind: 'exec', command: ['wait'], outrigger: true }, { kind: 'sleep', seconds: 5 }]);
+    const app = launchSpec({ name: 'a', image: 'x', command: ['node'], lifecycle: { postStart: { exec: { command: ['pilot-agent', 'wait'] } }, preStop: { httpGet: { path: '/quit', port: 8080 } } } }, {}, false, ctx, 'c');
+    assert.deepEqual(app.postStart, { kind: 'exec', command: ['pilot-agent', 'wait'] }, 'only the proxy image has pilot-agent');
+    assert.equal(app.preStop?.kind, 'http');
+    assert.throws(() => launchSpec({ name: 'a', image: 'x', command: ['node'], lifecycle: { postStart: { grpc: {} } } }, {}, false, ctx, 'c'), /c.lifecycle.postStart: needs exec, httpGet, tcpSocket or sleep/);
+  });
   test('errors name the field', () => {
     assert.throws(() => launchSpec({ name: 'a', image: 'nginx:1' }, {}, false, ctx, 'spec.containers[0]'), /^Error: spec.containers\[0\].command: image "nginx:1" is not a known local program/);
     assert.throws(() => launchSpec({ image: 'x' }, {}, false, ctx, 'spec.containers[2]'), /spec.containers\[2\].name: is required/);
