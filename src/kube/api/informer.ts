@@ -56,6 +56,8 @@ export class Informer {
   /** Relists so far, and watch reconnects after an error: for tests and metrics. */
   relists = 0;
   reconnects = 0;
+  /** The last error met, for a caller that gives up waiting and must say why. */
+  lastError: Error | undefined;
 
   constructor(private readonly client: KubeClient, private readonly options: InformerOptions) {
     this.delayMs = (options.backoff ?? defaultBackoff).initialMs;
@@ -98,6 +100,7 @@ export class Informer {
         );
       } catch (error) {
         if (this.closed) break;
+        this.lastError = error as Error;
         if (isGone(error)) {
           log.info(`watch ${this.options.path}: resource version ${this.resourceVersion ?? ''} is too old, listing again`);
           this.resourceVersion = undefined;
