@@ -327,7 +327,7 @@ function execCommand(): Command {
       const { plan } = loadCluster(opts.stateDir);
       const pod = findPod(plan, podName, opts.namespace);
       const container = pickContainer(pod, opts.container);
-      const argv = podCommand(pod.netns, container.uid, container.gid, command);
+      const argv = podCommand(pod.netns, container.uid, container.gid, command, container.capabilities);
       const result = spawnSync(argv[0]!, argv.slice(1), { stdio: 'inherit', env: containerEnv(container, pod.name) });
       if (result.error) throw new UsageError(`exec: ${result.error.message}`);
       process.exitCode = result.status ?? 1;

@@ -25,10 +25,16 @@ export interface ContainerContext {
   log(message: string): void;
 }
 
-/** The argv that runs `command` in a pod's namespace as uid/gid (root keeps its capabilities). */
-export function podCommand(netns: string, uid: number, gid: number, command: readonly string[]): string[] {
-  const user = uid === 0 && gid === 0 ? [] : ['setpriv', `--reuid=${uid}`, `--regid=${gid}`, '--clear-groups', '--'];
-  return ['ip', 'netns', 'exec', netns, ...user, ...command];
+/**
+ * The argv that runs `command` in a pod's namespace as uid/gid. A root container keeps
+ * only the capabilities its securityContext grants (the bounding set caps what root gets
+ * after exec); another uid has none, as a non-root container without ambient ones.
+ */
+export function podCommand(netns: string, uid: number, gid: number, command: readonly string[], capabilities: readonly string[] | 'all' = 'all'): string[] {
+  const user = uid === 0 && gid === 0 ? [] : [`--reuid=${uid}`, `--regid=${gid}`, '--clear-groups'];
+  const caps = uid === 0 && capabilities !== 'all' ? [`--bounding-set=-all${capabilities.map((c) => `,+${c}`).join('')}`] : [];
+  const setpriv = user.length + caps.length > 0 ? ['setpriv', ...user, ...caps, '--'] : [];
+  return ['ip', 'netns', 'exec', netns, ...setpriv, ...command];
 }
 
 export function containerEnv(spec: LaunchSpec, podName: string): Record<string, string> {
@@ -68,7 +74,7 @@ export class ContainerRunner {
 
   argv(): string[] {
     const program = this.spec.program.kind === 'outrigger' ? this.ctx.outriggerCommand() : [this.spec.program.path];
-    return podCommand(this.ctx.netns, this.spec.uid, this.spec.gid, [...program, ...this.spec.args]);
+    return podCommand(this.ctx.netns, this.spec.uid, this.spec.gid, [...program, ...this.spec.args], this.spec.capabilities);
   }
 
   /** Starts the process; for an init container, resolves with its exit code (after restarts per policy). */
@@ -234,7 +240,7 @@ export class ContainerRunner {
     }
     if (a.kind === 'exec') {
       const command = a.outrigger ? [...this.ctx.outriggerCommand(), ...a.command] : a.command;
-      const argv = podCommand(this.ctx.netns, this.spec.uid, this.spec.gid, command);
+      const argv = podCommand(this.ctx.netns, this.spec.uid, this.spec.gid, command, this.spec.capabilities);
       return new Promise((resolve) => {
         const child = spawn(argv[0]!, argv.slice(1), { env: containerEnv(this.spec, this.ctx.podName), stdio: 'ignore' });
         const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);

@@ -49,6 +49,34 @@ export interface LaunchSpec {
   postStart?: HookAction;
   /** Runs before SIGTERM when the container is stopped. */
   preStop?: HookAction;
+  /** Capabilities of a root container (lower case, as setpriv names them); 'all' when privileged. */
+  capabilities: string[] | 'all';
+}
+
+// Linux capabilities by the names kube uses (without CAP_).
+const KNOWN_CAPABILITIES = new Set(
+  'CHOWN DAC_OVERRIDE DAC_READ_SEARCH FOWNER FSETID KILL SETGID SETUID SETPCAP LINUX_IMMUTABLE NET_BIND_SERVICE NET_BROADCAST NET_ADMIN NET_RAW IPC_LOCK IPC_OWNER SYS_MODULE SYS_RAWIO SYS_CHROOT SYS_PTRACE SYS_PACCT SYS_ADMIN SYS_BOOT SYS_NICE SYS_RESOURCE SYS_TIME SYS_TTY_CONFIG MKNOD LEASE AUDIT_WRITE AUDIT_CONTROL SETFCAP MAC_OVERRIDE MAC_ADMIN SYSLOG WAKE_ALARM BLOCK_SUSPEND AUDIT_READ PERFMON BPF CHECKPOINT_RESTORE'.split(' '),
+);
+
+/** What a container runtime grants a root container that asks for nothing (containerd's and Docker's default). */
+export const DEFAULT_CAPABILITIES = ['CHOWN', 'DAC_OVERRIDE', 'FSETID', 'FOWNER', 'MKNOD', 'NET_RAW', 'SETGID', 'SETUID', 'SETFCAP', 'SETPCAP', 'NET_BIND_SERVICE', 'SYS_CHROOT', 'KILL', 'AUDIT_WRITE'];
+
+/** securityContext.capabilities and privileged → the capability set, as setpriv names them. */
+export function capabilitySet(securityContext: unknown, field: string): string[] | 'all' {
+  if (!isMap(securityContext)) return DEFAULT_CAPABILITIES.map((c) => c.toLowerCase());
+  if (securityContext['privileged'] === true) return 'all';
+  const caps = isMap(securityContext['capabilities']) ? securityContext['capabilities'] : {};
+  const names = (key: 'add' | 'drop') =>
+    strings(caps[key], `${field}.capabilities.${key}`).map((raw) => {
+      const name = raw.toUpperCase().replace(/^CAP_/, '');
+      if (name !== 'ALL' && !KNOWN_CAPABILITIES.has(name)) throw new LaunchError(`${field}.capabilities.${key}`, `"${raw}" is not a Linux capability`);
+      return name;
+    });
+  const drop = names('drop');
+  const add = names('add');
+  if (add.includes('ALL')) return 'all';
+  const base = drop.includes('ALL') ? [] : DEFAULT_CAPABILITIES.filter((c) => !drop.includes(c));
+  return [...new Set([...base, ...add])].map((c) => c.toLowerCase());
 }
 
 /** What a container's spec may refer to, gathered by the planner. */
@@ -340,6 +368,7 @@ export function launchSpec(container: Json, podSpec: Json, init: boolean, ctx: L
     uid,
     gid,
     restartPolicy,
+    capabilities: capabilitySet(container['securityContext'], `${prefix}.securityContext`),
   };
   if (typeof container['workingDir'] === 'string' && container['workingDir'] !== '') spec.workingDir = container['workingDir'];
   // Plain init containers have no probes in kube; native sidecars do.

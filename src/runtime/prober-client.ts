@@ -19,14 +19,20 @@ export function nodeModuleCommand(moduleUrl: string): string[] {
 }
 
 export class ProberClient {
-  private child: ChildProcess;
+  private child!: ChildProcess;
   private nextId = 1;
   private pending = new Map<number, (a: ProbeAnswer) => void>();
+  private closed = false;
 
-  constructor(nodeNetns: string) {
+  constructor(private readonly nodeNetns: string) {
+    this.spawn();
+  }
+
+  private spawn(): void {
     const command = nodeModuleCommand(new URL('./prober.' + (import.meta.url.endsWith('.ts') ? 'ts' : 'js'), import.meta.url).href);
-    this.child = spawn('ip', ['netns', 'exec', nodeNetns, ...command], { stdio: ['pipe', 'pipe', 'inherit'] });
-    createInterface({ input: this.child.stdout! }).on('line', (line) => {
+    const child = spawn('ip', ['netns', 'exec', this.nodeNetns, ...command], { stdio: ['pipe', 'pipe', 'inherit'] });
+    this.child = child;
+    createInterface({ input: child.stdout! }).on('line', (line) => {
       try {
         const answer = JSON.parse(line) as ProbeAnswer;
         this.pending.get(answer.id)?.(answer);
@@ -35,9 +41,11 @@ export class ProberClient {
         // Not an answer.
       }
     });
-    this.child.on('exit', () => {
+    child.on('exit', () => {
       for (const [id, resolve] of this.pending) resolve({ id, ok: false, detail: 'the prober exited' });
       this.pending.clear();
+      // Without the prober every pod would turn unready: start another one.
+      if (!this.closed) setTimeout(() => !this.closed && this.spawn(), 200);
     });
   }
 
@@ -51,6 +59,7 @@ export class ProberClient {
   }
 
   close(): void {
+    this.closed = true;
     this.child.stdin?.end();
     if (this.child.exitCode === null) this.child.kill('SIGTERM');
   }

@@ -56,7 +56,7 @@ spec:
   - name: istio-init
     image: docker.io/outrigger/proxyv2:latest
     args: [istio-iptables, -p, "15001", -z, "15006", -u, "1337", -m, REDIRECT, -i, "10.255.255.0/24", -x, "", -b, "9999", -d, "15090,15021,15020"]
-    securityContext: {runAsUser: 0, runAsGroup: 0, capabilities: {add: [NET_ADMIN, NET_RAW]}}
+    securityContext: {runAsUser: 0, runAsGroup: 0, capabilities: {add: [NET_ADMIN, NET_RAW], drop: [ALL]}}
   - name: second
     image: busybox
     command: [sh, -c, 'echo "second init ran as $(id -u)"']
@@ -122,6 +122,10 @@ spec:
   - name: second
     image: busybox
     command: [sh, -c, 'test -e ${hookFile} && echo "first postStart had finished"; exec sleep 3600']
+  - name: nocaps
+    image: busybox
+    command: [sh, -c, 'iptables-save >/dev/null 2>&1 && echo "root with all" || echo "root without NET_ADMIN"; exec sleep 3600']
+    securityContext: {capabilities: {drop: [ALL]}}
 ---
 apiVersion: batch/v1
 kind: Job
@@ -262,6 +266,10 @@ describe('the pod runner', { skip }, () => {
 
   test('the next container starts after the previous one\'s postStart hook (holdApplicationUntilProxyStarts)', async () => {
     assert.equal(await until('second container output', () => log('hooks', 'second').trim() || undefined), 'first postStart had finished');
+  });
+
+  test('a root container gets only the capabilities its securityContext grants', async () => {
+    assert.equal(await until('nocaps output', () => log('hooks', 'nocaps').trim() || undefined), 'root without NET_ADMIN');
   });
 
   test('stopping removes every namespace and /etc/netns file', async () => {

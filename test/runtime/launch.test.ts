@@ -1,6 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { expandVars, isProxyImage, launchSpec, parseProbe, serviceEnvironment } from '../../src/runtime/launch.js';
+import { capabilitySet, DEFAULT_CAPABILITIES, expandVars, isProxyImage, launchSpec, parseProbe, serviceEnvironment } from '../../src/runtime/launch.js';
+import { podCommand } from '../../src/runtime/container.js';
 import type { LaunchContext } from '../../src/runtime/launch.js';
 
 const ctx: LaunchContext = {
@@ -112,6 +113,27 @@ describe('launchSpec', () => {
     assert.throws(() => launchSpec({ name: 'a', image: 'x', command: ['node'], env: [{ name: 'X', valueFrom: { fieldRef: { fieldPath: 'status.phase' } } }] }, {}, false, ctx, 'c'), /c.env\[0\].valueFrom.fieldRef.fieldPath: fieldPath "status.phase" is not supported/);
     assert.throws(() => launchSpec({ name: 'a', image: 'x', command: ['node'], envFrom: [{ configMapRef: { name: 'nope' } }] }, {}, false, ctx, 'c'), /c.envFrom\[0\].configMapRef.name: ConfigMap "default\/nope" is not in the manifests/);
   });
+});
+
+describe('capabilitySet', () => {
+  const defaults = DEFAULT_CAPABILITIES.map((c) => c.toLowerCase());
+  for (const [name, sc, expected] of [
+    ['no securityContext: the container runtime default', undefined, defaults],
+    ['istio-init: drop ALL, add NET_ADMIN and NET_RAW', { capabilities: { drop: ['ALL'], add: ['NET_ADMIN', 'NET_RAW'] } }, ['net_admin', 'net_raw']],
+    ['drop one of the defaults', { capabilities: { drop: ['NET_RAW'] } }, defaults.filter((c) => c !== 'net_raw')],
+    ['CAP_ prefix and lower case accepted', { capabilities: { drop: ['all'], add: ['cap_sys_time'] } }, ['sys_time']],
+    ['privileged', { privileged: true }, 'all'],
+    ['add ALL', { capabilities: { add: ['ALL'] } }, 'all'],
+  ] as const) {
+    test(name, () => assert.deepEqual(capabilitySet(sc, 's'), expected));
+  }
+  test('an unknown capability is an error naming the field', () => assert.throws(() => capabilitySet({ capabilities: { add: ['NET_MAGIC'] } }, 'spec.containers[0].securityContext'), /spec.containers\[0\].securityContext.capabilities.add: "NET_MAGIC" is not a Linux capability/));
+});
+
+describe('podCommand', () => {
+  test('root with a reduced capability set', () => assert.deepEqual(podCommand('ns', 0, 0, ['iptables-restore'], ['net_admin', 'net_raw']), ['ip', 'netns', 'exec', 'ns', 'setpriv', '--bounding-set=-all,+net_admin,+net_raw', '--', 'iptables-restore']));
+  test('root with every capability', () => assert.deepEqual(podCommand('ns', 0, 0, ['sh'], 'all'), ['ip', 'netns', 'exec', 'ns', 'sh']));
+  test('another uid', () => assert.deepEqual(podCommand('ns', 1337, 1337, ['node'], ['net_admin']), ['ip', 'netns', 'exec', 'ns', 'setpriv', '--reuid=1337', '--regid=1337', '--clear-groups', '--', 'node']));
 });
 
 describe('parseProbe', () => {
