@@ -7,6 +7,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { decodeBootstrap, loadBootstrapFile, parseBootstrapText, ConfigError } from '../../src/proxy/index.js';
 import { decodeMessage } from '../../src/proxy/config/proto-json.js';
+import { proxyFieldPolicy } from '../../src/proxy/config/support.js';
+import { compileRouteConfig } from '../../src/proxy/http/route-config.js';
 import { durationMs, formatDuration, parseDuration } from '../../src/proxy/config/duration.js';
 
 const decode = (yaml: string) => decodeBootstrap(parseBootstrapText(yaml));
@@ -118,6 +120,37 @@ static_resources:
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  test('an Istio-generated outbound route (as istioctl shows it, camelCase) is accepted', () => {
+    const route = decodeMessage('envoy.config.route.v3.RouteConfiguration', {
+      name: '9080',
+      validateClusters: false,
+      virtualHosts: [{
+        name: 'ratings.default.svc.cluster.local:9080',
+        domains: ['ratings.default.svc.cluster.local', 'ratings', 'ratings:9080', '10.8.8.106:9080'],
+        routes: [{
+          name: 'default',
+          match: { prefix: '/' },
+          route: {
+            cluster: 'outbound|9080||ratings.default.svc.cluster.local',
+            timeout: '0s',
+            retryPolicy: {
+              retryOn: 'connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes',
+              numRetries: 2,
+              retryHostPredicate: [{ name: 'envoy.retry_host_predicates.previous_hosts' }],
+              hostSelectionRetryMaxAttempts: '5',
+              retriableStatusCodes: [503],
+            },
+            maxStreamDuration: { maxStreamDuration: '0s', grpcTimeoutHeaderMax: '0s' },
+          },
+          decorator: { operation: 'ratings.default.svc.cluster.local:9080/*' },
+        }],
+        includeRequestAttemptCount: true,
+      }],
+    }, 'RouteConfiguration("9080")', { policy: proxyFieldPolicy });
+    assert.equal((route['virtual_hosts'] as { routes: { route: { retry_policy: { host_selection_retry_max_attempts: number } } }[] }[])[0]!.routes[0]!.route.retry_policy.host_selection_retry_max_attempts, 5);
+    assert.doesNotThrow(() => compileRouteConfig(route as never, 'RouteConfiguration("9080")'));
   });
 
   test('decodeMessage decodes any loaded type without the proxy policy (for xDS)', () => {

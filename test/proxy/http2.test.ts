@@ -130,3 +130,58 @@ describe('HTTP/2', () => {
     assert.equal(call.body.toString(), 'upstream connect error or disconnect/reset before headers. reset reason: connection failure');
   });
 });
+
+describe('gRPC retries and deadlines', () => {
+  test('retry_on unavailable retries a trailers-only grpc-status 14; grpc-timeout bounds the call', async () => {
+    let calls = 0;
+    const upstream = http2.createServer();
+    upstream.on('stream', (stream, headers) => {
+      calls++;
+      stream.resume();
+      if (headers[':path'] === '/slow') {
+        setTimeout(() => {
+          if (!stream.destroyed) stream.respond({ ':status': 200, 'grpc-status': '0' }, { endStream: true });
+        }, 1000);
+        return;
+      }
+      // First call: UNAVAILABLE as a trailers-only response; then success.
+      if (calls === 1) stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '14' }, { endStream: true });
+      else stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '0' }, { endStream: true });
+    });
+    await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', () => r()));
+    const p = await proxy({
+      static_resources: {
+        listeners: [{
+          name: 'grpc', address: sa('127.0.0.1', 0),
+          filter_chains: [{ filters: [{
+            name: 'envoy.filters.network.http_connection_manager',
+            typed_config: {
+              '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
+              stat_prefix: 'g', codec_type: 'HTTP2', http_filters: [ROUTER],
+              route_config: { virtual_hosts: [{ name: 'all', domains: ['*'], routes: [{ match: { prefix: '/' }, route: {
+                cluster: 'g', timeout: '0s',
+                retry_policy: { retry_on: 'unavailable', num_retries: 2, retry_host_predicate: [{ name: 'envoy.retry_host_predicates.previous_hosts' }] },
+                max_stream_duration: { max_stream_duration: '0s', grpc_timeout_header_max: '0s' },
+              } }] }] },
+            },
+          }] }],
+        }],
+        clusters: [staticCluster('g', [(upstream.address() as net.AddressInfo).port], { typed_extension_protocol_options: H2_UPSTREAM })],
+      },
+    });
+    try {
+      const port = listenerPort(p, 'grpc');
+      const ok = await h2call(port, '/svc/M', Buffer.alloc(0));
+      assert.equal(ok.headers['grpc-status'], '0');
+      assert.equal(calls, 2);
+      assert.equal(stat(p, 'cluster.g.upstream_rq_retry'), 1);
+      const started = Date.now();
+      const late = await h2call(port, '/slow', Buffer.alloc(0), { 'grpc-timeout': '150m' });
+      assert.equal(late.status, 504);
+      assert.ok(Date.now() - started < 900, `took ${Date.now() - started} ms`);
+    } finally {
+      await p.shutdown();
+      upstream.close();
+    }
+  });
+});

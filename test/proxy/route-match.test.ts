@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { buildDomainIndex, matchDomain, stripHostPort } from '../../src/proxy/http/virtual-host-match.js';
 import { compileRouteMatch, matchRoute } from '../../src/proxy/http/route-match.js';
 import type { RouteMatchConfig } from '../../src/proxy/http/route-match.js';
-import { compileRetryPolicy, rewritePath } from '../../src/proxy/http/route-config.js';
+import { compileRetryPolicy, parseGrpcTimeout, rewritePath } from '../../src/proxy/http/route-config.js';
 import { shouldRetry } from '../../src/proxy/http/retry-decision.js';
 import type { AttemptOutcome } from '../../src/proxy/http/retry-decision.js';
 import { compileHeaderMutation } from '../../src/proxy/http/header-mutation.js';
@@ -122,10 +122,24 @@ describe('retry decisions', () => {
     ['retriable-status-codes', { kind: 'response', status: 418 }, true],
     ['retriable-status-codes', { kind: 'response', status: 500 }, false],
     ['retriable-4xx', { kind: 'response', status: 409 }, true],
+    ['unavailable', { kind: 'response', status: 200, grpcStatus: 14 }, true],
+    ['unavailable', { kind: 'response', status: 200, grpcStatus: 13 }, false],
+    ['cancelled', { kind: 'response', status: 200, grpcStatus: 1 }, true],
+    ['internal,deadline-exceeded', { kind: 'response', status: 200, grpcStatus: 4 }, true],
+    ['refused-stream', { kind: 'reset', refusedStream: true }, true],
+    ['refused-stream', { kind: 'reset' }, false],
   ];
   for (const [on, outcome, expect] of table) {
     test(`${on}: ${JSON.stringify(outcome)} → ${expect}`, () => assert.equal(shouldRetry(policy(on, [418]), outcome), expect));
   }
   test('no policy never retries', () => assert.equal(shouldRetry(undefined, { kind: 'reset' }), false));
-  test('an unknown retry_on is a config error', () => assert.throws(() => policy('5xx,teapot'), { message: 'p.retry_on: retry_on "teapot" is not supported (use 5xx, gateway-error, reset, connect-failure, retriable-status-codes, refused-stream, retriable-4xx)' }));
+  test('an unknown retry_on is a config error', () => assert.throws(() => policy('5xx,teapot'), { message: 'p.retry_on: retry_on "teapot" is not supported (use 5xx, gateway-error, reset, connect-failure, retriable-status-codes, refused-stream, retriable-4xx, cancelled, deadline-exceeded, internal, resource-exhausted, unavailable)' }));
+  test('only the previous_hosts retry host predicate is accepted', () => {
+    assert.doesNotThrow(() => compileRetryPolicy({ retry_on: '5xx', retry_host_predicate: [{ name: 'envoy.retry_host_predicates.previous_hosts' }] }, 'p'));
+    assert.throws(() => compileRetryPolicy({ retry_on: '5xx', retry_host_predicate: [{ name: 'envoy.retry_host_predicates.omit_canary_hosts' }] }, 'p'), {
+      message: 'p.retry_host_predicate[0]: retry host predicate "envoy.retry_host_predicates.omit_canary_hosts" is not supported (only envoy.retry_host_predicates.previous_hosts)',
+    });
+  });
+  const timeouts: [string | undefined, number | undefined][] = [['100m', 100], ['5S', 5000], ['1H', 3_600_000], ['2M', 120_000], ['500u', 0.5], ['x', undefined], [undefined, undefined], ['123456789S', undefined]];
+  for (const [value, ms] of timeouts) test(`grpc-timeout ${value} → ${ms} ms`, () => assert.equal(parseGrpcTimeout(value), ms));
 });

@@ -83,7 +83,7 @@ const supported: Record<string, readonly string[] | typeof ANY_FIELD> = {
   // A decorator only names the operation for tracing, which the proxy does not do.
   'envoy.config.route.v3.Decorator': ANY_FIELD,
   'envoy.config.route.v3.RouteMatch': ['prefix', 'path', 'safe_regex', 'path_separated_prefix', 'case_sensitive', 'headers', 'query_parameters'],
-  'envoy.config.route.v3.RouteAction': ['cluster', 'weighted_clusters', 'prefix_rewrite', 'host_rewrite_literal', 'timeout', 'retry_policy', 'cluster_not_found_response_code', 'hash_policy'],
+  'envoy.config.route.v3.RouteAction': ['cluster', 'weighted_clusters', 'prefix_rewrite', 'host_rewrite_literal', 'timeout', 'retry_policy', 'cluster_not_found_response_code', 'hash_policy', 'max_stream_duration'],
   'envoy.config.route.v3.RouteAction.HashPolicy': ['header', 'cookie', 'connection_properties', 'query_parameter', 'terminal'],
   'envoy.config.route.v3.RouteAction.HashPolicy.Header': ['header_name'],
   // A cookie with a ttl asks the proxy to set one when absent, which is not implemented.
@@ -92,7 +92,12 @@ const supported: Record<string, readonly string[] | typeof ANY_FIELD> = {
   'envoy.config.route.v3.RouteAction.HashPolicy.QueryParameter': ['name'],
   'envoy.config.route.v3.WeightedCluster': ['clusters'],
   'envoy.config.route.v3.WeightedCluster.ClusterWeight': ['name', 'weight'],
-  'envoy.config.route.v3.RetryPolicy': ['retry_on', 'num_retries', 'per_try_timeout', 'retriable_status_codes'],
+  'envoy.config.route.v3.RetryPolicy': [
+    'retry_on', 'num_retries', 'per_try_timeout', 'retriable_status_codes', 'retry_host_predicate', 'host_selection_retry_max_attempts',
+  ],
+  'envoy.config.route.v3.RetryPolicy.RetryHostPredicate': ['name', 'typed_config'],
+  'envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate': [],
+  'envoy.config.route.v3.RouteAction.MaxStreamDuration': ['max_stream_duration', 'grpc_timeout_header_max', 'grpc_timeout_header_offset'],
   'envoy.config.route.v3.RedirectAction': ['https_redirect', 'scheme_redirect', 'host_redirect', 'port_redirect', 'path_redirect', 'prefix_rewrite', 'response_code', 'strip_query'],
   'envoy.config.route.v3.DirectResponseAction': ['status', 'body'],
   'envoy.config.core.v3.DataSource': ['filename', 'inline_bytes', 'inline_string'],
@@ -125,7 +130,8 @@ const supported: Record<string, readonly string[] | typeof ANY_FIELD> = {
   'envoy.config.core.v3.Http1ProtocolOptions': [],
   'envoy.config.core.v3.Http2ProtocolOptions': [],
   'envoy.config.cluster.v3.CircuitBreakers': ['thresholds'],
-  'envoy.config.cluster.v3.CircuitBreakers.Thresholds': ['priority', 'max_connections', 'max_pending_requests', 'max_requests', 'max_retries'],
+  // track_remaining only adds remaining_* gauges; traffic is the same.
+  'envoy.config.cluster.v3.CircuitBreakers.Thresholds': ['priority', 'max_connections', 'max_pending_requests', 'max_requests', 'max_retries', 'track_remaining'],
   'envoy.config.cluster.v3.OutlierDetection': [
     'consecutive_5xx', 'consecutive_gateway_failure', 'interval', 'base_ejection_time', 'max_ejection_time', 'max_ejection_percent',
     'enforcing_consecutive_5xx', 'enforcing_consecutive_gateway_failure', 'enforcing_success_rate', 'always_eject_one_host',

@@ -1,12 +1,15 @@
 // Whether an attempt's outcome is retried under a retry policy: a pure
 // function, so the table of Envoy's retry_on semantics is testable.
-import type { RetryPolicy } from './route-config.js';
+import type { RetryOn, RetryPolicy } from './route-config.js';
 
 export type AttemptOutcome =
-  | { kind: 'response'; status: number }
+  | { kind: 'response'; status: number; grpcStatus?: number }
   | { kind: 'connect-failure' }
-  | { kind: 'reset' }
+  | { kind: 'reset'; refusedStream?: boolean }
   | { kind: 'per-try-timeout' };
+
+/** retry_on names for gRPC status codes. */
+const GRPC_RETRY: readonly (readonly [RetryOn, number])[] = [['cancelled', 1], ['deadline-exceeded', 4], ['resource-exhausted', 8], ['internal', 13], ['unavailable', 14]];
 
 export function shouldRetry(policy: RetryPolicy | undefined, outcome: AttemptOutcome): boolean {
   if (!policy) return false;
@@ -15,7 +18,7 @@ export function shouldRetry(policy: RetryPolicy | undefined, outcome: AttemptOut
     case 'connect-failure':
       return on.has('connect-failure') || on.has('5xx') || on.has('gateway-error') || on.has('reset');
     case 'reset':
-      return on.has('reset') || on.has('5xx') || on.has('gateway-error');
+      return on.has('reset') || on.has('5xx') || on.has('gateway-error') || (outcome.refusedStream === true && on.has('refused-stream'));
     case 'per-try-timeout':
       return on.has('5xx') || on.has('gateway-error') || on.has('reset');
     case 'response': {
@@ -23,6 +26,8 @@ export function shouldRetry(policy: RetryPolicy | undefined, outcome: AttemptOut
       if (on.has('5xx') && s >= 500 && s <= 599) return true;
       if (on.has('gateway-error') && (s === 502 || s === 503 || s === 504)) return true;
       if (on.has('retriable-4xx') && s === 409) return true;
+      const g = outcome.grpcStatus;
+      if (g !== undefined && GRPC_RETRY.some(([name, code]) => code === g && on.has(name))) return true;
       return on.has('retriable-status-codes') && policy.retriableStatusCodes.has(s);
     }
   }

@@ -27,6 +27,8 @@ export interface RetryPolicyConfig {
   num_retries?: number;
   per_try_timeout?: string;
   retriable_status_codes?: number[];
+  retry_host_predicate?: { name: string; typed_config?: { '@type': string } }[];
+  host_selection_retry_max_attempts?: number;
 }
 
 interface RouteConfigInput extends HeaderMutationFields {
@@ -46,6 +48,7 @@ interface RouteConfigInput extends HeaderMutationFields {
         retry_policy?: RetryPolicyConfig;
         cluster_not_found_response_code?: 'SERVICE_UNAVAILABLE' | 'NOT_FOUND' | 'INTERNAL_SERVER_ERROR';
         hash_policy?: HashPolicyConfig[];
+        max_stream_duration?: { max_stream_duration?: string; grpc_timeout_header_max?: string; grpc_timeout_header_offset?: string };
       };
       redirect?: {
         https_redirect?: boolean;
@@ -66,7 +69,11 @@ interface RouteConfigInput extends HeaderMutationFields {
   ignore_port_in_host_matching?: boolean;
 }
 
-export const RETRY_ON = ['5xx', 'gateway-error', 'reset', 'connect-failure', 'retriable-status-codes', 'refused-stream', 'retriable-4xx'] as const;
+export const RETRY_ON = [
+  '5xx', 'gateway-error', 'reset', 'connect-failure', 'retriable-status-codes', 'refused-stream', 'retriable-4xx',
+  // gRPC: by the grpc-status of a trailers-only response.
+  'cancelled', 'deadline-exceeded', 'internal', 'resource-exhausted', 'unavailable',
+] as const;
 export type RetryOn = (typeof RETRY_ON)[number];
 
 export interface RetryPolicy {
@@ -77,7 +84,7 @@ export interface RetryPolicy {
 }
 
 export type RouteAction =
-  | { kind: 'cluster'; clusters: readonly { name: string; weight: number }[]; prefixRewrite?: string; matchedPrefix?: string; hostRewrite?: string; timeoutMs: number; retry?: RetryPolicy; clusterNotFoundStatus: number; hash?: RequestHasher }
+  | { kind: 'cluster'; clusters: readonly { name: string; weight: number }[]; prefixRewrite?: string; matchedPrefix?: string; hostRewrite?: string; timeoutMs: number; retry?: RetryPolicy; clusterNotFoundStatus: number; hash?: RequestHasher; grpcTimeout?: { maxMs: number; offsetMs: number } }
   | { kind: 'redirect'; status: number; scheme?: string; host?: string; port?: number; path?: string; prefixRewrite?: string; matchedPrefix?: string; stripQuery: boolean }
   | { kind: 'direct'; status: number; body?: string };
 
@@ -107,6 +114,11 @@ const NOT_FOUND_CODES: Record<string, number> = { SERVICE_UNAVAILABLE: 503, NOT_
 
 export function compileRetryPolicy(p: RetryPolicyConfig | undefined, path: string): RetryPolicy | undefined {
   if (!p) return undefined;
+  (p.retry_host_predicate ?? []).forEach((predicate, i) => {
+    // The router already prefers hosts not yet tried, which is what previous_hosts asks for.
+    const ok = predicate.name === 'envoy.retry_host_predicates.previous_hosts' || predicate.typed_config?.['@type']?.endsWith('.PreviousHostsPredicate');
+    if (!ok) throw new ConfigError(`retry host predicate "${predicate.name}" is not supported (only envoy.retry_host_predicates.previous_hosts)`, `${path}.retry_host_predicate[${i}]`);
+  });
   const retryOn = new Set<RetryOn>();
   for (const item of (p.retry_on ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
     if (!(RETRY_ON as readonly string[]).includes(item)) throw new ConfigError(`retry_on "${item}" is not supported (use ${RETRY_ON.join(', ')})`, `${path}.retry_on`);
@@ -150,6 +162,7 @@ export function compileRouteConfig(input: RouteConfigInput, path: string): Compi
           retry: compileRetryPolicy(a.retry_policy, `${rPath}.route.retry_policy`) ?? vhRetry,
           clusterNotFoundStatus: NOT_FOUND_CODES[a.cluster_not_found_response_code ?? 'SERVICE_UNAVAILABLE'] ?? 503,
           ...(a.hash_policy?.length ? { hash: compileHashPolicy(a.hash_policy)! } : {}),
+          ...grpcTimeout(a.max_stream_duration, `${rPath}.route.max_stream_duration`),
         };
       } else if (r.redirect) {
         const d = r.redirect;
@@ -196,6 +209,25 @@ export function compileRouteConfig(input: RouteConfigInput, path: string): Compi
     return { domains: vh.domains, value };
   });
   return { name: input.name ?? '', hosts: buildDomainIndex(hosts, `${path}.virtual_hosts`), ignorePort: input.ignore_port_in_host_matching === true };
+}
+
+/**
+ * max_stream_duration: grpc_timeout_header_max makes a request's grpc-timeout its route timeout
+ * (capped by the max unless 0s); a non-zero max_stream_duration itself is not implemented.
+ */
+function grpcTimeout(m: { max_stream_duration?: string; grpc_timeout_header_max?: string; grpc_timeout_header_offset?: string } | undefined, path: string): { grpcTimeout?: { maxMs: number; offsetMs: number } } {
+  if (!m) return {};
+  if (durationMs(m.max_stream_duration, 0) !== 0) throw new ConfigError('only 0s (no limit) is supported', `${path}.max_stream_duration`);
+  if (m.grpc_timeout_header_max === undefined) return {};
+  return { grpcTimeout: { maxMs: durationMs(m.grpc_timeout_header_max, 0), offsetMs: durationMs(m.grpc_timeout_header_offset, 0) } };
+}
+
+/** gRPC's grpc-timeout header ("100m", "5S", "1H") in milliseconds. */
+export function parseGrpcTimeout(value: string | undefined): number | undefined {
+  const m = value === undefined ? null : /^(\d{1,8})([HMSmun])$/.exec(value);
+  if (!m) return undefined;
+  const unit: Record<string, number> = { H: 3_600_000, M: 60_000, S: 1000, m: 1, u: 0.001, n: 0.000001 };
+  return Number(m[1]) * unit[m[2]!]!;
 }
 
 export interface RouteSelection {

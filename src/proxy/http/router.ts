@@ -10,7 +10,7 @@ import type { Headers } from './header-mutation.js';
 import type { HttpFilter, HttpRequestContext } from './http-filter.js';
 import { registerHttpFilter } from './http-filter.js';
 import { LOCAL_REPLY, sendLocalReply } from './local-reply.js';
-import { rewritePath } from './route-config.js';
+import { parseGrpcTimeout, rewritePath } from './route-config.js';
 import type { RouteAction } from './route-config.js';
 import { attempt } from './upstream-request.js';
 import type { AttemptResult, UpstreamResponse } from './upstream-request.js';
@@ -90,7 +90,14 @@ class Router implements HttpFilter {
     selection.route.requestHeaders.apply(headers);
     if (action.hostRewrite !== undefined) headers['host'] = action.hostRewrite;
     const path = action.prefixRewrite !== undefined ? rewritePath(ctx.path, action.matchedPrefix ?? '', action.prefixRewrite) : ctx.path;
-    if (!suppressEnvoyHeaders && action.timeoutMs > 0) headers['x-envoy-expected-rq-timeout-ms'] = String(action.timeoutMs);
+    // gRPC clients state their deadline; with grpc_timeout_header_max it becomes the route timeout.
+    let timeoutMs = action.timeoutMs;
+    const grpcDeadline = action.grpcTimeout ? parseGrpcTimeout(joinedHeader(headers['grpc-timeout'])) : undefined;
+    if (action.grpcTimeout && grpcDeadline !== undefined) {
+      const { maxMs, offsetMs } = action.grpcTimeout;
+      timeoutMs = Math.max(1, (maxMs > 0 ? Math.min(grpcDeadline, maxMs) : grpcDeadline) - offsetMs);
+    }
+    if (!suppressEnvoyHeaders && timeoutMs > 0) headers['x-envoy-expected-rq-timeout-ms'] = String(Math.round(timeoutMs));
 
     const retry = action.retry;
     const maxAttempts = 1 + (retry?.numRetries ?? 0);
@@ -99,14 +106,14 @@ class Router implements HttpFilter {
 
     let globalTimedOut = false;
     let current: { abort(): void } | undefined;
-    const globalTimer = action.timeoutMs > 0
+    const globalTimer = timeoutMs > 0
       ? setTimeout(() => {
         globalTimedOut = true;
         cluster.stats.upstream_rq_timeout.inc();
         ctx.responseFlags.add('UT');
         current?.abort();
         sendLocalReply(ctx, 504, LOCAL_REPLY.timeout, {}, 'response_timeout');
-      }, action.timeoutMs)
+      }, timeoutMs)
       : undefined;
     ctx.response.once('close', () => {
       // The client went away before the response finished: stop the upstream work.
@@ -146,7 +153,10 @@ class Router implements HttpFilter {
         if (last.kind === 'response') last.response.cancel();
         return;
       }
-      const outcome = last.kind === 'response' ? { kind: 'response' as const, status: last.response.status } : { kind: last.kind };
+      const grpcStatus = last.kind === 'response' ? last.response.headers['grpc-status'] : undefined;
+      const outcome = last.kind === 'response'
+        ? { kind: 'response' as const, status: last.response.status, ...(grpcStatus !== undefined ? { grpcStatus: Number(grpcStatus) } : {}) }
+        : last.kind === 'reset' ? { kind: 'reset' as const, refusedStream: last.refusedStream === true } : { kind: last.kind };
       // A retry also needs room under the cluster's max_retries (concurrent retries).
       if (n < maxAttempts && retryable && shouldRetry(retry, outcome) && cluster.circuitBreakers.tryRetry()) {
         retrying = true;
@@ -231,6 +241,8 @@ function countResponse(classes: readonly { inc(): void }[], status: number): voi
 }
 
 function bufferBody(request: Readable): Promise<Buffer | Readable> {
+  // An HTTP/2 request whose HEADERS frame ended the stream may have ended before anyone listened.
+  if (request.readableEnded) return Promise.resolve(Buffer.alloc(0));
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;

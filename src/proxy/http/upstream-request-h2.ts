@@ -144,7 +144,7 @@ export function attemptH2(options: AttemptOptions): { result: Promise<AttemptRes
       s.on('error', (error) => settle({ kind: 'reset', error }));
       s.once('close', () => {
         finishAccounting();
-        settle({ kind: 'reset' });
+        settle({ kind: 'reset', refusedStream: s.rstCode === http2.constants.NGHTTP2_REFUSED_STREAM });
       });
       s.once('response', (head) => {
         const response: UpstreamResponse = {

@@ -25,7 +25,9 @@ export interface UpstreamResponse {
 
 export type AttemptResult =
   | { kind: 'response'; response: UpstreamResponse }
-  | { kind: 'connect-failure' | 'reset' | 'per-try-timeout'; error?: Error };
+  | { kind: 'connect-failure' | 'per-try-timeout'; error?: Error }
+  /** refusedStream: HTTP/2 REFUSED_STREAM, which retry_on refused-stream retries. */
+  | { kind: 'reset'; error?: Error; refusedStream?: boolean };
 
 const agents = new WeakMap<Cluster, http.Agent>();
 const counted = new WeakSet<net.Socket>();

@@ -244,7 +244,9 @@ class HttpConnectionManager implements NetworkFilter {
     stats.downstream_cx_active.inc();
     socket.once('close', () => stats.downstream_cx_active.dec());
     if (codec === 'HTTP1') this.adopt(connection, 'http1');
-    else if (codec === 'HTTP2') this.adopt(connection, 'http2');
+    // HTTP/2 sessions take over a socket that has been read from (a paused, never-read socket
+    // stalls them), so the first bytes are read here either way.
+    else if (codec === 'HTTP2') void this.detect(connection).then(() => this.adopt(connection, 'http2'));
     else void this.detect(connection).then((protocol) => this.adopt(connection, protocol));
     return 'stop';
   }
