@@ -20,7 +20,12 @@ import {
   webhookDnsNames,
   WebhookMetrics,
 } from '../webhook/index.js';
-import type { FailurePolicy, ReinvocationPolicy } from '../webhook/index.js';
+import type { FailurePolicy, ReinvocationPolicy, SettingsSource } from '../webhook/index.js';
+import { defaultConnection, KubeClient, KubeConfigError } from '../kube/api/index.js';
+import type { KubeConnection } from '../kube/api/index.js';
+import { scope } from '../log/index.js';
+import { configMapNames, DefaultIstioNamespace, KubeSettingsSource } from '../webhook/kube-settings-source.js';
+import { detectNativeSidecars, nativeSidecarsMode, NativeSidecarsError, withNativeSidecars } from '../webhook/native-sidecars.js';
 import { UsageError } from './errors.js';
 
 interface ServeOptions {
@@ -36,7 +41,15 @@ interface ServeOptions {
   requestTimeout: string;
   pollInterval: string;
   cacheSize: string;
+  configSource: 'auto' | 'files' | 'kubernetes';
+  kubeconfig?: string;
+  context?: string;
+  injectConfigMapName?: string;
+  meshConfigMapName?: string;
+  istioNamespace: string;
 }
+
+const log = scope('webhook');
 
 function integer(value: string, flag: string, min: number, max: number): number {
   const n = Number(value);
@@ -57,13 +70,56 @@ async function serve(opts: ServeOptions): Promise<void> {
   const port = integer(opts.port, '--port', 0, 65535);
   const pollIntervalMs = integer(opts.pollInterval, '--pollInterval', 10, 3_600_000);
   const metrics = new WebhookMetrics();
-  let settings: FileSettingsSource;
+  const env = process.env;
+  const fileFlags = [opts.injectConfigFile, opts.meshConfigFile, opts.valuesFile].some((f) => f !== undefined);
+  if (opts.configSource === 'kubernetes' && fileFlags) throw new UsageError('--configSource kubernetes reads the ConfigMaps: do not give --injectConfigFile, --meshConfigFile or --valuesFile too');
+  let nativeMode;
   try {
-    settings = await FileSettingsSource.open(
-      { injectConfig: opts.injectConfigFile, meshConfig: opts.meshConfigFile, values: opts.valuesFile },
-      { revision: opts.revision, env: process.env, pollIntervalMs, onReload: (ok) => metrics.recordReload('config', ok) },
-    );
+    nativeMode = nativeSidecarsMode(env);
   } catch (error) {
+    if (error instanceof NativeSidecarsError) throw new UsageError(error.message);
+    throw error;
+  }
+  // The API is needed for the ConfigMaps (asked for, or no files given) and for ENABLE_NATIVE_SIDECARS=auto.
+  const wantsApi = opts.configSource === 'kubernetes' || (opts.configSource === 'auto' && !fileFlags) || nativeMode === 'auto';
+  let connection: KubeConnection | undefined;
+  if (wantsApi) {
+    try {
+      connection = defaultConnection({ ...(opts.kubeconfig !== undefined ? { kubeconfig: opts.kubeconfig } : {}), ...(opts.context !== undefined ? { context: opts.context } : {}), env });
+    } catch (error) {
+      if (error instanceof KubeConfigError) throw new UsageError(`${opts.kubeconfig !== undefined ? '--kubeconfig: ' : ''}${error.message}`);
+      throw error;
+    }
+  }
+  if (opts.configSource === 'kubernetes' && !connection) throw new UsageError('--configSource kubernetes: no Kubernetes API to read: give --kubeconfig, set KUBECONFIG, or run in a pod');
+  const client = connection ? new KubeClient(connection, { userAgent: 'outrigger-webhook' }) : undefined;
+  const useApi = client !== undefined && (opts.configSource === 'kubernetes' || (opts.configSource === 'auto' && !fileFlags));
+  const onReload = (ok: boolean) => metrics.recordReload('config', ok);
+  let settings: SettingsSource & { close(): void };
+  try {
+    const native = nativeMode === 'auto' ? await detectNativeSidecars(env, client) : undefined;
+    if (useApi) {
+      const names = configMapNames(opts.revision);
+      settings = await KubeSettingsSource.open({
+        client: client!,
+        namespace: opts.istioNamespace,
+        injectConfigMap: opts.injectConfigMapName ?? names.injectConfigMap,
+        meshConfigMap: opts.meshConfigMapName ?? names.meshConfigMap,
+        revision: opts.revision,
+        env,
+        ...(native ? { nativeSidecars: native.enabled } : {}),
+        onReload,
+      });
+    } else {
+      if (!fileFlags) log.debug('no config files and no Kubernetes API: Outrigger\'s default injection config');
+      const files = await FileSettingsSource.open(
+        { injectConfig: opts.injectConfigFile, meshConfig: opts.meshConfigFile, values: opts.valuesFile },
+        { revision: opts.revision, env, pollIntervalMs, onReload },
+      );
+      settings = native ? { ...withNativeSidecars(files, native.enabled), close: () => files.close() } : files;
+    }
+  } catch (error) {
+    client?.close();
     if (error instanceof KubeInjectError) throw new UsageError(error.message);
     throw error;
   }
@@ -83,6 +139,7 @@ async function serve(opts: ServeOptions): Promise<void> {
     });
   } catch (error) {
     settings.close();
+    client?.close();
     if (error instanceof CertificateError) throw new UsageError(error.message);
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE' || (error as NodeJS.ErrnoException).code === 'EACCES') throw new UsageError(`--port ${port}: ${(error as Error).message}`);
     throw error;
@@ -93,6 +150,7 @@ async function serve(opts: ServeOptions): Promise<void> {
       process.off('SIGTERM', stop);
       process.off('SIGINT', stop);
       settings.close();
+      client?.close();
       void server.close().then(resolve);
     };
     process.on('SIGTERM', stop);
@@ -225,6 +283,12 @@ function serveCommand(): Command {
     .option('--meshConfigFile <file>', 'mesh config: the "mesh" key of the istio ConfigMap (or the whole ConfigMap); reloaded on change')
     .option('--valuesFile <file>', 'injection values: the "values" key of an istio-sidecar-injector ConfigMap (or the whole ConfigMap); reloaded on change')
     .option('-r, --revision <revision>', 'control plane revision', '')
+    .addOption(new Option('--configSource <source>', 'where the injection config comes from: the files above, the ConfigMaps through the Kubernetes API, or auto (the files when any is given, else the API when there is one, else the defaults)').choices(['auto', 'files', 'kubernetes']).default('auto'))
+    .option('--kubeconfig <file>', 'the Kubernetes API to read the ConfigMaps (and nodes) from (default: $KUBECONFIG, else the pod\'s service account)')
+    .option('--context <name>', 'the kubeconfig context to use (default: its current-context)')
+    .option('--injectConfigMapName <name>', 'the injector ConfigMap, with the "config" and "values" keys (default istio-sidecar-injector, or istio-sidecar-injector-<revision>)')
+    .option('--meshConfigMapName <name>', 'the mesh ConfigMap, with the "mesh" key (default istio, or istio-<revision>)')
+    .option('--istioNamespace <namespace>', 'the namespace of both ConfigMaps', DefaultIstioNamespace)
     .option('--maxBodyBytes <bytes>', 'largest AdmissionReview accepted (413 above)')
     .option('--requestTimeout <ms>', 'a request must arrive whole within this time (408 after)', '10000')
     .option('--pollInterval <ms>', 'how often the certificate and config files are checked for changes', '1000')
@@ -238,7 +302,10 @@ Examples:
   outrigger webhook --tlsCertFile /tmp/webhook-certs/tls.crt --tlsKeyFile /tmp/webhook-certs/tls.key
   outrigger webhook install-config --caBundleFile /tmp/webhook-certs/ca.crt | kubectl apply -f -
 
-Environment: ENABLE_NATIVE_SIDECARS=true injects istio-proxy as a native sidecar.`)
+  outrigger webhook --kubeconfig ~/.kube/config --tlsCertFile … --tlsKeyFile …   # config from the ConfigMaps
+
+Environment: ENABLE_NATIVE_SIDECARS=true injects istio-proxy as a native sidecar; auto does when
+every node's kubelet is v1.29 or later (it lists the nodes once, at start); false (the default) never.`)
     .action((opts: ServeOptions) => serve(opts));
 }
 
