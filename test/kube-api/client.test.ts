@@ -243,6 +243,32 @@ describe('Informer', () => {
     }
   });
 
+  test('a watch the server ends (its timeoutSeconds) is reopened from the last version, without a relist', async () => {
+    const client = new KubeClient(connection());
+    let seen: string | undefined;
+    const informer = new Informer(client, {
+      path: cmPath('renew'),
+      backoff: fast,
+      watchTimeoutSeconds: 1,
+      onChange: (objects) => (seen = (objects.get('renew/a')?.['data'] as Record<string, string> | undefined)?.['v']),
+    });
+    try {
+      await informer.synced;
+      api.put('configmaps', configMap('renew', 'a', { v: '1' }));
+      await eventually(() => seen === '1', 'v1');
+      const watches = () => api.requests.filter((r) => r.path === cmPath('renew') && r.query.get('watch') === '1');
+      await eventually(() => watches().length >= 2, 'a second watch', 3000);
+      assert.equal(watches()[0]!.query.get('timeoutSeconds'), '1');
+      api.put('configmaps', configMap('renew', 'a', { v: '2' }));
+      await eventually(() => seen === '2', 'v2 on the renewed watch');
+      assert.equal(informer.relists, 0);
+      assert.equal(informer.reconnects, 0);
+    } finally {
+      informer.close();
+      client.close();
+    }
+  });
+
   test('the first list failing for good (403) rejects synced; a 500 is retried', async () => {
     api.forbidden.add('nodes');
     const client = new KubeClient(connection());

@@ -92,12 +92,16 @@ export class Informer {
       try {
         if (this.resourceVersion === undefined) await this.relist();
         if (this.closed) break;
+        const watchStarted = Date.now();
         await this.client.watch(
           this.options.path,
           { ...this.options.query, resourceVersion: this.resourceVersion, timeoutSeconds: this.options.watchTimeoutSeconds ?? randomWatchTimeout() },
           (event) => this.apply(event),
           { signal: this.abort.signal, idleTimeoutMs: ((this.options.watchTimeoutSeconds ?? 600) + 60) * 1000, onOpen: () => (this.delayMs = (this.options.backoff ?? defaultBackoff).initialMs) },
         );
+        // A server (or a proxy in front of it) that ends every watch at once would otherwise
+        // have us spin; a watch that lived a second or more is reopened at once.
+        if (!this.closed && Date.now() - watchStarted < 1000) await this.sleep((this.options.backoff ?? defaultBackoff).initialMs);
       } catch (error) {
         if (this.closed) break;
         this.lastError = error as Error;
