@@ -261,6 +261,10 @@ export function planCluster(objects: readonly SourcedObject[], options: PlanOpti
     const accessor = podTemplateAccessor(original)!;
     const before = accessor.get();
     const specPath = kind === 'Pod' ? 'spec' : 'spec.template.spec';
+    if (before.spec['hostNetwork'] === true) {
+      problems.push(`${source}: ${ref}: ${specPath}.hostNetwork: pods on the host network are not supported by the local runtime (every pod gets its own network namespace)`);
+      continue;
+    }
     const containers = before.spec['containers'];
     if (!Array.isArray(containers) || containers.length === 0) {
       problems.push(`${source}: ${ref}: ${specPath}.containers: at least one container is required`);

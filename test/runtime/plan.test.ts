@@ -158,6 +158,7 @@ describe('planCluster errors name the document, kind, name and field', () => {
   const cases: { name: string; text: string; expect: RegExp }[] = [
     { name: 'an image that is not a local program', text: deployment('[{name: web, image: nginx}]'), expect: /^app.yaml document 1 \(line 1\): Deployment "web" \(container "web"\): spec.template.spec.containers\[0\].command: image "nginx" is not a known local program/ },
     { name: 'a command that does not exist', text: deployment('[{name: web, image: x, command: [nginx]}]'), expect: /containers\[0\].command: "nginx" is not a program on this machine/ },
+    { name: 'host network', text: deployment('[{name: web, image: x, command: [sleep]}]', '      hostNetwork: true\n'), expect: /spec.template.spec.hostNetwork: pods on the host network are not supported by the local runtime/ },
     { name: 'no containers', text: deployment('[]'), expect: /Deployment "web": spec.template.spec.containers: at least one container is required/ },
     { name: 'a selector that does not match', text: deployment('[{name: web, image: x, command: [sleep]}]').replace('matchLabels: {app: web}', 'matchLabels: {app: other}'), expect: /spec.selector: "app: other" does not match the template's labels/ },
     { name: 'a missing service account', text: deployment('[{name: web, image: x, command: [sleep]}]', '      serviceAccountName: ghost\n'), expect: /spec.template.spec.serviceAccountName: ServiceAccount "default\/ghost" is not in the manifests/ },
