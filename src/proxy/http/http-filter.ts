@@ -22,6 +22,8 @@ export interface HttpRequestContext {
   stats: HttpStats;
   /** Envoy's response flags for the access log (UF, UH, NR, UT, URX, …). */
   responseFlags: Set<string>;
+  /** The connection's (restored) destination: ORIGINAL_DST clusters connect there. */
+  downstreamLocalAddress?: { address: string; port: number };
   /** The protocol the client spoke (an upstream with use_downstream_protocol_config follows it). */
   downstreamProtocol: 'http1' | 'http2';
   /** For the access log: what the router did. */

@@ -129,7 +129,11 @@ class Router implements HttpFilter {
     let last: AttemptResult | undefined;
     let retrying = false;
     for (let n = 1; n <= maxAttempts && !globalTimedOut; n++) {
-      const host = cluster.chooseHost({ excludedHosts: tried, ...(hash !== undefined ? { hash } : {}) });
+      const host = cluster.chooseHost({
+        excludedHosts: tried,
+        ...(hash !== undefined ? { hash } : {}),
+        ...(ctx.downstreamLocalAddress ? { downstreamLocalAddress: ctx.downstreamLocalAddress } : {}),
+      });
       if (!host) {
         ctx.responseFlags.add('UH');
         if (globalTimer) clearTimeout(globalTimer);

@@ -46,6 +46,13 @@ interface HcmConfig {
   access_log?: { name: string; typed_config?: JsonObject }[];
 }
 
+/**
+ * The DownstreamConnection behind a socket the HTTP servers own. A property on the socket (not a
+ * WeakMap) because HTTP/2's compatibility API hands out a proxy of the socket, which forwards it.
+ */
+const DOWNSTREAM = Symbol('outrigger.downstream');
+type TaggedSocket = net.Socket & { [DOWNSTREAM]?: DownstreamConnection };
+
 const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
 
 /** Envoy's defaults: 60 KiB of request headers, one hour of connection idleness. */
@@ -154,6 +161,8 @@ function build(typedConfig: JsonObject | undefined, context: FactoryContext, pat
       bytesSent: 0,
       downstreamProtocol: h2 ? 'http2' : 'http1',
     };
+    const downstream = (req.socket as TaggedSocket)[DOWNSTREAM];
+    if (downstream) ctx.downstreamLocalAddress = downstream.localAddress;
     if (accessLogs.length > 0) {
       req.on('data', (chunk: Buffer) => (ctx.bytesReceived += chunk.length));
       res.once('close', () => {
@@ -240,6 +249,7 @@ class HttpConnectionManager implements NetworkFilter {
   onNewConnection(connection: DownstreamConnection): 'stop' {
     const { stats, codec } = this.runtime;
     const socket = connection.socket;
+    (socket as TaggedSocket)[DOWNSTREAM] = connection;
     stats.downstream_cx_total.inc();
     stats.downstream_cx_active.inc();
     socket.once('close', () => stats.downstream_cx_active.dec());

@@ -208,15 +208,15 @@ function splice(connection: DownstreamConnection, upstream: UpstreamConnection, 
 
   downstream.on('error', (e: NodeJS.ErrnoException) => finish(e));
   up.on('error', (e: NodeJS.ErrnoException) => finish(e));
+  // When one side is fully closed nothing more can travel to it: the other side gets what is
+  // already written (flushed), then a FIN, then is closed — without waiting for its peer.
   downstream.on('close', () => {
     closedBy = 'local';
-    if (!up.destroyed && (up.writableEnded || up.readableEnded)) return;
-    finish();
+    flushAndClose(up);
   });
   up.on('close', () => {
     upstream.release(closedBy);
-    if (!downstream.destroyed && (downstream.writableEnded || downstream.readableEnded)) return;
-    finish();
+    flushAndClose(downstream);
   });
 
   // The upstream socket sees every byte in either direction (reads one way, writes the other),
@@ -229,6 +229,16 @@ function splice(connection: DownstreamConnection, upstream: UpstreamConnection, 
     });
   }
   downstream.resume();
+}
+
+function flushAndClose(socket: net.Socket): void {
+  if (socket.destroyed) return;
+  if (socket.writableFinished) {
+    socket.destroy();
+    return;
+  }
+  socket.once('finish', () => socket.destroy());
+  socket.end();
 }
 
 function pump(from: net.Socket, to: net.Socket, count: (n: number) => void, stats: TcpProxyStats): void {
