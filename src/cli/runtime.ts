@@ -118,7 +118,7 @@ async function runBackground(opts: UpOptions): Promise<void> {
     if (statuses.length === plan.pods.length && statuses.every((s) => s.ready || s.phase === 'Succeeded')) break;
   }
   const now = state.readStatuses();
-  process.stdout.write(podTable(plan.pods, now, { wide: false, allNamespaces: true, nodeName: plan.nodeName, now: Date.now() }));
+  process.stdout.write(podTable([...plan.pods].sort(byNamespaceAndName), now, { wide: false, allNamespaces: true, nodeName: plan.nodeName, now: Date.now() }));
   if (!now.every((s) => s.ready || s.phase === 'Succeeded')) {
     process.stdout.write(`not every pod is ready after ${opts.wait}s; see "outrigger get pods -A" and "outrigger logs POD"\n`);
     process.exitCode = 1;
@@ -180,6 +180,11 @@ function pickContainer(pod: PlannedPod, container: string | undefined): PlannedP
   return pod.containers.find((c) => c.container === preferred) ?? pod.containers[0]!;
 }
 
+/** kubectl lists by namespace, then name. */
+function byNamespaceAndName(a: { namespace: string; name: string }, b: { namespace: string; name: string }): number {
+  return a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name);
+}
+
 interface GetOptions {
   namespace: string;
   allNamespaces?: boolean;
@@ -205,7 +210,7 @@ function getCommand(): Command {
       let table: string;
       let count: number;
       if (['pods', 'pod', 'po'].includes(resource)) {
-        const pods = plan.pods.filter((p) => inScope(p.namespace));
+        const pods = plan.pods.filter((p) => inScope(p.namespace)).sort(byNamespaceAndName);
         const statuses = state.readStatuses();
         count = pods.length;
         table = podTable(pods, statuses, { wide, allNamespaces: all, nodeName: plan.nodeName, now: Date.now() });
@@ -214,7 +219,7 @@ function getCommand(): Command {
           return { ...p.object, status: { ...(p.object['status'] as object), phase: record?.phase ?? 'Pending' } };
         });
       } else if (['services', 'service', 'svc'].includes(resource)) {
-        const services = plan.services.filter((s) => inScope(s.namespace));
+        const services = plan.services.filter((s) => inScope(s.namespace)).sort(byNamespaceAndName);
         count = services.length;
         const startedAt = Date.parse(state.read().startedAt);
         table = serviceTable(services, { wide, allNamespaces: all, age: humanDuration(Date.now() - startedAt) });
@@ -322,6 +327,8 @@ function execCommand(): Command {
     .argument('<command...>', 'the command, after --')
     .option('-c, --container <name>', 'container whose user and environment to use')
     .option('-n, --namespace <ns>', 'namespace', 'default')
+    .option('-i, --stdin', 'accepted for kubectl habits: stdin is always passed through')
+    .option('-t, --tty', 'accepted for kubectl habits: the terminal is always passed through')
     .addOption(stateDirOption())
     .action((podName: string, command: string[], opts: { container?: string; namespace: string; stateDir: string }) => {
       const { plan } = loadCluster(opts.stateDir);

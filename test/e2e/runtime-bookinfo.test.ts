@@ -64,7 +64,7 @@ describe('Bookinfo on the local runtime (no sidecars)', { skip }, () => {
     const rows = get.stdout.trim().split('\n');
     assert.match(rows[0]!, /^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\s+IP\s+NODE/);
     const pods = rows.slice(1).map((r) => r.split(/\s{2,}/));
-    assert.deepEqual(pods.map((p) => p[0]!.replace(/-[a-z0-9]{10}-[a-z0-9]{5}$/, '')), ['details-v1', 'ratings-v1', 'reviews-v1', 'reviews-v2', 'reviews-v3', 'productpage-v1']);
+    assert.deepEqual(pods.map((p) => p[0]!.replace(/-[a-z0-9]{10}-[a-z0-9]{5}$/, '')), ['details-v1', 'productpage-v1', 'ratings-v1', 'reviews-v1', 'reviews-v2', 'reviews-v3'], 'sorted by name, as kubectl does');
     for (const p of pods) assert.deepEqual([p[1], p[2], p[3]], ['1/1', 'Running', '0'], p.join(' '));
     assert.ok(pods.every((p) => /^10\.244\.0\.\d+$/.test(p[5]!)));
     const svc = cli(['get', 'svc']);
@@ -104,7 +104,7 @@ describe('Bookinfo on the local runtime (no sidecars)', { skip }, () => {
 
   test('exec runs as the container user; logs show the container output', () => {
     const ratings = cli(['get', 'pods']).stdout.split('\n').find((l) => l.startsWith('ratings-v1'))!.split(/\s+/)[0]!;
-    assert.match(cli(['exec', ratings, '--', 'id', '-u']).stdout, /^1000$/m);
+    assert.match(cli(['exec', '-it', ratings, '--', 'id', '-u']).stdout, /^1000$/m);
     assert.match(cli(['logs', ratings]).stdout, /ratings listening on 9080/);
     assert.match(cli(['logs', 'nope']).stderr, /pods "nope" not found in namespace "default"/);
     const described = cli(['describe', 'pod', ratings]).stdout;
