@@ -120,7 +120,9 @@ async function serve(opts: ServeOptions): Promise<void> {
     }
   } catch (error) {
     client?.close();
-    if (error instanceof KubeInjectError) throw new UsageError(error.message);
+    // auto chose the API because one was found ($KUBECONFIG, a pod): say how to opt out.
+    const hint = useApi && opts.configSource === 'auto' ? ` (the Kubernetes API was chosen because ${opts.kubeconfig !== undefined ? '--kubeconfig was given' : env['KUBECONFIG'] ? '$KUBECONFIG is set' : 'this runs in a pod'}; --configSource files serves the files or Outrigger's defaults instead)` : '';
+    if (error instanceof KubeInjectError) throw new UsageError(`${error.message}${hint}`);
     throw error;
   }
   let server;

@@ -276,10 +276,13 @@ describe('Informer', () => {
       const informer = new Informer(client, { path: '/api/v1/nodes', backoff: fast, onChange: () => undefined });
       await assert.rejects(informer.synced, (error: unknown) => error instanceof KubeApiError && error.status === 403 && /cannot list resource "nodes"/.test(error.message));
       api.forbidden.delete('nodes');
-      api.failNext(2, 500);
-      const retried = new Informer(client, { path: '/api/v1/nodes', backoff: fast, onChange: () => undefined });
+      // Three failures: waits of 50, 100 and 100 ms (doubling up to the ceiling).
+      api.failNext(3, 500);
+      const started = Date.now();
+      const retried = new Informer(client, { path: '/api/v1/nodes', backoff: { initialMs: 50, maxMs: 100 }, onChange: () => undefined });
       await retried.synced;
-      assert.equal(retried.reconnects, 2);
+      assert.equal(retried.reconnects, 3);
+      assert.ok(Date.now() - started >= 240, `backed off ${Date.now() - started} ms`);
       retried.close();
     } finally {
       api.forbidden.delete('nodes');

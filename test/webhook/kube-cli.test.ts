@@ -153,6 +153,7 @@ describe('outrigger webhook serve --kubeconfig', () => {
       [['--kubeconfig', path.join(dir, 'missing')], {}, /^Error: --kubeconfig: kubeconfig: cannot read ".*missing": no such file/],
       [['--configSource', 'kubernetes', '--injectConfigFile', path.join(fixtures, 'istio-inject-config.yaml')], {}, /^Error: --configSource kubernetes reads the ConfigMaps: do not give/],
       [['--kubeconfig', kubeconfig, '--istioNamespace', 'nowhere'], {}, /^Error: ConfigMap nowhere\/istio-sidecar-injector not found/],
+      [['--istioNamespace', 'nowhere'], { KUBECONFIG: kubeconfig }, /^Error: ConfigMap nowhere\/istio-sidecar-injector not found .*\(the Kubernetes API was chosen because \$KUBECONFIG is set; --configSource files serves the files or Outrigger's defaults instead\)/],
       [['--kubeconfig', kubeconfig], { ENABLE_NATIVE_SIDECARS: 'maybe' }, /^Error: invalid value "maybe" for ENABLE_NATIVE_SIDECARS/],
     ] as const) {
       const result = await run(['webhook', 'serve', '--port', '0', '--host', '127.0.0.1', ...tlsFlags(), ...args], env);
