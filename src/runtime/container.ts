@@ -11,6 +11,10 @@ import type { BackoffPolicy } from './backoff.js';
 import type { HookAction, LaunchSpec, Probe } from './launch.js';
 import type { ProberClient } from './prober-client.js';
 import type { ContainerStatus } from './status.js';
+import { runAction } from './actions.js';
+import { containerEnv, podCommand } from './container-command.js';
+import { initialThreshold, observe } from './probe-threshold.js';
+
 
 export interface ContainerContext {
   netns: string;
@@ -23,26 +27,6 @@ export interface ContainerContext {
   backoff: BackoffPolicy;
   onChange(): void;
   log(message: string): void;
-}
-
-/**
- * The argv that runs `command` in a pod's namespace as uid/gid. A root container keeps
- * only the capabilities its securityContext grants (the bounding set caps what root gets
- * after exec); another uid has none, as a non-root container without ambient ones.
- */
-export function podCommand(netns: string, uid: number, gid: number, command: readonly string[], capabilities: readonly string[] | 'all' = 'all'): string[] {
-  const user = uid === 0 && gid === 0 ? [] : [`--reuid=${uid}`, `--regid=${gid}`, '--clear-groups'];
-  const caps = uid === 0 && capabilities !== 'all' ? [`--bounding-set=-all${capabilities.map((c) => `,+${c}`).join('')}`] : [];
-  const setpriv = user.length + caps.length > 0 ? ['setpriv', ...user, ...caps, '--'] : [];
-  return ['ip', 'netns', 'exec', netns, ...setpriv, ...command];
-}
-
-export function containerEnv(spec: LaunchSpec, podName: string): Record<string, string> {
-  const env: Record<string, string> = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOSTNAME: podName };
-  if (spec.uid !== 0) env['HOME'] = '/';
-  else env['HOME'] = '/root';
-  for (const [k, v] of spec.env) env[k] = v;
-  return env;
 }
 
 const now = () => new Date().toISOString();
@@ -190,23 +174,14 @@ export class ContainerRunner {
 
   /** Runs a probe every period; `verdict` gets each thresholded result, returns true to stop. */
   private loop(probe: Probe, live: () => boolean, verdict: (ok: boolean) => boolean | void): void {
-    let successes = 0;
-    let failures = 0;
-    let last: boolean | undefined;
+    let state = initialThreshold;
     const tick = async () => {
       if (!live()) return;
       const ok = await this.runProbe(probe);
       if (!live()) return;
-      successes = ok ? successes + 1 : 0;
-      failures = ok ? 0 : failures + 1;
-      let result: boolean | undefined;
-      if (ok && successes >= probe.successThreshold) result = true;
-      if (!ok && failures >= probe.failureThreshold) result = false;
-      if (result !== undefined && (result !== last || result === false)) {
-        last = result;
-        if (result === false) failures = 0;
-        if (verdict(result) === true) return;
-      }
+      const next = observe(state, ok, probe);
+      state = next.state;
+      if (next.verdict !== undefined && verdict(next.verdict) === true) return;
       this.later(probe.periodSeconds * 1000, () => void tick());
     };
     this.later(probe.initialDelaySeconds * 1000, () => void tick());
@@ -232,33 +207,8 @@ export class ContainerRunner {
     return this.runAction(probe.action, probe.timeoutSeconds * 1000);
   }
 
-  /** A probe's or hook's action; true if it succeeded within the time allowed. */
-  private async runAction(a: HookAction, timeoutMs: number): Promise<boolean> {
-    if (a.kind === 'sleep') {
-      await new Promise((r) => setTimeout(r, Math.min(a.seconds * 1000, timeoutMs)));
-      return true;
-    }
-    if (a.kind === 'exec') {
-      const command = a.outrigger ? [...this.ctx.outriggerCommand(), ...a.command] : a.command;
-      const argv = podCommand(this.ctx.netns, this.spec.uid, this.spec.gid, command, this.spec.capabilities);
-      return new Promise((resolve) => {
-        const child = spawn(argv[0]!, argv.slice(1), { env: containerEnv(this.spec, this.ctx.podName), stdio: 'ignore' });
-        const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-        child.on('error', () => resolve(false));
-        child.on('exit', (code) => {
-          clearTimeout(timer);
-          resolve(code === 0);
-        });
-      });
-    }
-    const answer = await this.ctx.prober.probe({
-      kind: a.kind,
-      host: a.host ?? this.ctx.podIP,
-      port: a.port,
-      timeoutMs,
-      ...(a.kind === 'http' ? { path: a.path, scheme: a.scheme, headers: a.headers } : {}),
-    });
-    return answer.ok;
+  private runAction(a: HookAction, timeoutMs: number): Promise<boolean> {
+    return runAction(a, timeoutMs, { netns: this.ctx.netns, podIP: this.ctx.podIP, podName: this.ctx.podName, spec: this.spec, prober: this.ctx.prober, outriggerCommand: () => this.ctx.outriggerCommand() });
   }
 
   signal(sig: NodeJS.Signals): void {

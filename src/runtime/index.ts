@@ -11,7 +11,7 @@ export { teardown } from './teardown.js';
 export { StateDir, StateError, DEFAULT_STATE_DIR, processAlive } from './state.js';
 export { podRow, podPhase, podReady } from './status.js';
 export { podTable, serviceTable, humanDuration, renderTable } from './table.js';
-export { podCommand, containerEnv } from './container.js';
+export { podCommand, containerEnv } from './container-command.js';
 export { discoveryObjects, configFileName, resourceName } from './discovery-feed.js';
 export { isIstioConfig } from './plan.js';
 export { describePod } from './describe.js';

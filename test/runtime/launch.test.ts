@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { capabilitySet, DEFAULT_CAPABILITIES, expandVars, isProxyImage, launchSpec, parseProbe, serviceEnvironment } from '../../src/runtime/launch.js';
-import { podCommand } from '../../src/runtime/container.js';
+import { podCommand } from '../../src/runtime/container-command.js';
 import type { LaunchContext } from '../../src/runtime/launch.js';
 
 const ctx: LaunchContext = {

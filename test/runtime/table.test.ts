@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { humanDuration, renderTable } from '../../src/runtime/table.js';
 import { nextCrashCount, restartDelay, KUBELET_BACKOFF } from '../../src/runtime/backoff.js';
 import { fnv32a, nameSuffix, podTemplateHash, stableJson } from '../../src/runtime/names.js';
+import { initialThreshold, observe } from '../../src/runtime/probe-threshold.js';
 
 describe('humanDuration (kubectl AGE)', () => {
   const s = 1000;
@@ -63,4 +64,24 @@ describe('processAlive', () => {
     assert.equal(processAlive(child.pid), false);
     assert.equal(processAlive(undefined), false);
   });
+});
+
+describe('probe thresholds', () => {
+  const run = (results: boolean[], successThreshold: number, failureThreshold: number) => {
+    let state = initialThreshold;
+    return results.map((ok) => {
+      const next = observe(state, ok, { successThreshold, failureThreshold });
+      state = next.state;
+      return next.verdict === undefined ? '.' : next.verdict ? 'T' : 'F';
+    }).join('');
+  };
+  for (const [name, results, s, f, expected] of [
+    ['a success counts at once; repeats say nothing', [true, true, true], 1, 3, 'T..'],
+    ['three failures in a row, then again three', [false, false, false, false, false, false], 1, 3, '..F..F'],
+    ['a success between failures resets the count', [false, false, true, false, false, false], 1, 3, '..T..F'],
+    ['successThreshold 2 after a failure verdict', [false, true, true, true], 2, 1, 'F.T.'],
+    ['failureThreshold 1: every failure', [false, false, true, false], 1, 1, 'FFTF'],
+  ] as const) {
+    test(name, () => assert.equal(run([...results], s, f), expected));
+  }
 });
