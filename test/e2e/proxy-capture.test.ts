@@ -1,4 +1,4 @@
-// The proxy behind real capture rules: REDIRECT in a pod namespace sends an
+// The proxy behind real capture rules (IPv4 and IPv6): REDIRECT in a pod namespace sends an
 // app's outbound connection to virtualOutbound (15001) and a peer's inbound
 // connection to virtualInbound (15006); the proxy, running as uid 1337, reads
 // the original destinations with SO_ORIGINAL_DST, forwards outbound through
@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { createTopology, e2eUnavailable, PEER_V4, POD_V4 } from './netns.js';
+import { createTopology, e2eUnavailable, PEER_V4, PEER_V6, POD_V4 } from './netns.js';
 import type { Endpoint, Topology } from './netns.js';
 import type { Stage } from '../../src/stage/index.js';
 import { distProblem, stageProxy, startStagedProxy, PROXY_UID } from './fixtures/proxy-stage.js';
@@ -19,8 +19,9 @@ node: { id: sidecar~${POD_V4}~app.default~default.svc.cluster.local, cluster: ap
 admin: { address: { socket_address: { address: 127.0.0.1, port_value: 15000 } } }
 static_resources:
   listeners:
+  # "::" with ipv4_compat: one dual-stack socket takes both families' captured connections.
   - name: virtualOutbound
-    address: { socket_address: { address: 0.0.0.0, port_value: 15001 } }
+    address: { socket_address: { address: "::", port_value: 15001, ipv4_compat: true } }
     use_original_dst: true
     traffic_direction: OUTBOUND
     listener_filters:
@@ -54,7 +55,7 @@ static_resources:
 
 const skip = e2eUnavailable() ?? distProblem();
 
-describe('outrigger proxy behind outrigger iptables (REDIRECT, IPv4)', { skip }, () => {
+describe('outrigger proxy behind outrigger iptables (REDIRECT, IPv4 and IPv6)', { skip }, () => {
   let t: Topology;
   let staged: Stage;
   let proxy: ChildProcess;
@@ -63,13 +64,13 @@ describe('outrigger proxy behind outrigger iptables (REDIRECT, IPv4)', { skip },
   before(async () => {
     staged = stageProxy();
     t = createTopology();
-    const applied = t.outrigger(['iptables', '-p', '15001', '-z', '15006', '-u', String(PROXY_UID), '-m', 'REDIRECT', '-i', '*', '-b', '*']);
+    const applied = t.outrigger(['iptables', '-p', '15001', '-z', '15006', '-u', String(PROXY_UID), '-m', 'REDIRECT', '-i', '*', '-b', '*', '--ipv6=true']);
     assert.equal(applied.status, 0, applied.stderr);
     const started = await startStagedProxy(staged, t.pod, BOOTSTRAP, 'bootstrap.yaml');
     proxy = started.child;
     proxyLog = started.log;
     app = await t.start(t.pod, ['listen', '0.0.0.0', '9080', '--name', 'app-9080'], { uid: APP_UID });
-    await t.start(t.peer, ['listen', '0.0.0.0', '8080', '--name', 'peer-8080']);
+    await t.start(t.peer, ['listen', '::', '8080', '--name', 'peer-8080']);
   });
   after(() => {
     if (proxy && proxy.exitCode === null) proxy.kill('SIGKILL');
@@ -78,7 +79,8 @@ describe('outrigger proxy behind outrigger iptables (REDIRECT, IPv4)', { skip },
   });
 
   function adminGet(pathAndQuery: string): string {
-    const r = t.pod.run(['curl', '-sS', `http://127.0.0.1:15000${pathAndQuery}`]);
+    // -g: the stat names' brackets are not curl globs.
+    const r = t.pod.run(['curl', '-sSg', `http://127.0.0.1:15000${pathAndQuery}`]);
     assert.equal(r.status, 0, r.stderr);
     return r.stdout;
   }
@@ -86,9 +88,15 @@ describe('outrigger proxy behind outrigger iptables (REDIRECT, IPv4)', { skip },
   test('an app connection captured on 15001 reaches the peer through PassthroughCluster', () => {
     const reply = t.oneShot(t.pod, ['connect', PEER_V4, '8080'], { uid: APP_UID });
     assert.equal(reply['reply'], 'peer-8080');
-    const stats = adminGet('/stats?filter=^(cluster\\.PassthroughCluster\\.upstream_cx_total|listener\\.0\\.0\\.0\\.0_15001\\.downstream_cx_total)$');
-    assert.equal(stats, 'cluster.PassthroughCluster.upstream_cx_total: 1\nlistener.0.0.0.0_15001.downstream_cx_total: 1\n');
+    const stats = adminGet('/stats?filter=^(cluster\\.PassthroughCluster\\.upstream_cx_total|listener\\.\\[__\\]_15001\\.downstream_cx_total)$');
+    assert.equal(stats, 'cluster.PassthroughCluster.upstream_cx_total: 1\nlistener.[__]_15001.downstream_cx_total: 1\n');
     assert.match(adminGet('/clusters'), new RegExp(`PassthroughCluster::${PEER_V4.replace(/\./g, '\\.')}:8080::cx_total::1`));
+  });
+
+  test('the same over IPv6: IP6T_SO_ORIGINAL_DST gives the destination, PassthroughCluster connects over IPv6', () => {
+    const reply = t.oneShot(t.pod, ['connect', PEER_V6, '8080'], { uid: APP_UID });
+    assert.equal(reply['reply'], 'peer-8080');
+    assert.match(adminGet('/clusters'), new RegExp(`PassthroughCluster::\\[${PEER_V6.replace(/:/g, ':')}\\]:8080::cx_total::1`));
   });
 
   test('an inbound connection captured on 15006 is delivered to the app from 127.0.0.6', async () => {
@@ -104,7 +112,7 @@ describe('outrigger proxy behind outrigger iptables (REDIRECT, IPv4)', { skip },
     const r = spawnSync('ps', ['-o', 'uid=', '-p', String(proxy.pid)], { encoding: 'utf8' });
     // ip netns exec + setpriv exec into node, so the spawned pid is the proxy itself.
     assert.equal(r.stdout.trim(), String(PROXY_UID));
-    assert.equal(adminGet('/stats?filter=^listener\\.0\\.0\\.0\\.0_15001\\.downstream_cx_total$'), 'listener.0.0.0.0_15001.downstream_cx_total: 1\n');
+    assert.equal(adminGet('/stats?filter=^listener\\.\\[__\\]_15001\\.downstream_cx_total$'), 'listener.[__]_15001.downstream_cx_total: 2\n');
   });
 
   test('SIGTERM drains and exits', async () => {
