@@ -54,6 +54,17 @@ describe('Bookinfo on the local runtime (no sidecars)', { skip }, () => {
     rmSync(path.dirname(stateDir), { recursive: true, force: true });
   });
 
+  test('up without root says so and creates nothing', (t) => {
+    // uid 1000 runs the CLI from the checkout, which it may not be allowed to read.
+    const readable = spawnSync('setpriv', ['--reuid=1000', '--regid=1000', '--clear-groups', '--', 'test', '-r', path.join(repoRoot, 'node_modules/tsx/package.json')]).status === 0;
+    if (!readable) return t.skip('uid 1000 cannot read the checkout');
+    const result = spawnSync('setpriv', ['--reuid=1000', '--regid=1000', '--clear-groups', '--', process.execPath, '--import', 'tsx', path.join(repoRoot, 'src/cli/main.ts'), 'up', '-f', path.join(repoRoot, 'samples/bookinfo'), '--state-dir', stateDir, '--netns-prefix', prefix], { cwd: repoRoot, encoding: 'utf8' });
+    assert.equal(result.status, 1);
+    assert.match(result.stderr, /^Error: the local runtime needs root \(CAP_NET_ADMIN and CAP_SYS_ADMIN\) to create network namespaces: run it with sudo$/m);
+    assert.deepEqual(ourNetns(), []);
+    assert.equal(existsSync(stateDir), false);
+  });
+
   test('up: every pod 1/1 Running', () => {
     const up = cli(['up', '-f', path.join(repoRoot, 'samples/bookinfo'), '--netns-prefix', prefix, '--wait', '20']);
     assert.equal(up.status, 0, up.stderr + up.stdout);
