@@ -25,7 +25,7 @@ import { defaultConnection, KubeClient, KubeConfigError } from '../kube/api/inde
 import type { KubeConnection } from '../kube/api/index.js';
 import { scope } from '../log/index.js';
 import { configMapNames, DefaultIstioNamespace, KubeSettingsSource } from '../webhook/kube-settings-source.js';
-import { detectNativeSidecars, nativeSidecarsMode, NativeSidecarsError, withNativeSidecars } from '../webhook/native-sidecars.js';
+import { NativeSidecarsDetector, nativeSidecarsMode, NativeSidecarsError, withNativeSidecars } from '../webhook/native-sidecars.js';
 import { UsageError } from './errors.js';
 
 interface ServeOptions {
@@ -96,29 +96,33 @@ async function serve(opts: ServeOptions): Promise<void> {
   const useApi = client !== undefined && (opts.configSource === 'kubernetes' || (opts.configSource === 'auto' && !fileFlags));
   const onReload = (ok: boolean) => metrics.recordReload('config', ok);
   let settings: SettingsSource & { close(): void };
+  let native: NativeSidecarsDetector | undefined;
   try {
-    const native = nativeMode === 'auto' ? await detectNativeSidecars(env, client) : undefined;
+    native = nativeMode === 'auto' ? await NativeSidecarsDetector.start(env, client) : undefined;
+    let source: SettingsSource & { close(): void };
     if (useApi) {
       const names = configMapNames(opts.revision);
-      settings = await KubeSettingsSource.open({
+      source = await KubeSettingsSource.open({
         client: client!,
         namespace: opts.istioNamespace,
         injectConfigMap: opts.injectConfigMapName ?? names.injectConfigMap,
         meshConfigMap: opts.meshConfigMapName ?? names.meshConfigMap,
         revision: opts.revision,
         env,
-        ...(native ? { nativeSidecars: native.enabled } : {}),
         onReload,
       });
     } else {
       if (!fileFlags) log.debug('no config files and no Kubernetes API: Outrigger\'s default injection config');
-      const files = await FileSettingsSource.open(
+      source = await FileSettingsSource.open(
         { injectConfig: opts.injectConfigFile, meshConfig: opts.meshConfigFile, values: opts.valuesFile },
         { revision: opts.revision, env, pollIntervalMs, onReload },
       );
-      settings = native ? { ...withNativeSidecars(files, native.enabled), close: () => files.close() } : files;
     }
+    // auto: every request reads the detector's current decision (nodes are listed again every 10 minutes).
+    const detector = native;
+    settings = detector ? { ...withNativeSidecars(source, () => detector.enabled), close: () => source.close() } : source;
   } catch (error) {
+    native?.close();
     client?.close();
     // auto chose the API because one was found ($KUBECONFIG, a pod): say how to opt out.
     const hint = useApi && opts.configSource === 'auto' ? ` (the Kubernetes API was chosen because ${opts.kubeconfig !== undefined ? '--kubeconfig was given' : env['KUBECONFIG'] ? '$KUBECONFIG is set' : 'this runs in a pod'}; --configSource files serves the files or Outrigger's defaults instead)` : '';
@@ -141,6 +145,7 @@ async function serve(opts: ServeOptions): Promise<void> {
     });
   } catch (error) {
     settings.close();
+    native?.close();
     client?.close();
     if (error instanceof CertificateError) throw new UsageError(error.message);
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE' || (error as NodeJS.ErrnoException).code === 'EACCES') throw new UsageError(`--port ${port}: ${(error as Error).message}`);
@@ -152,6 +157,7 @@ async function serve(opts: ServeOptions): Promise<void> {
       process.off('SIGTERM', stop);
       process.off('SIGINT', stop);
       settings.close();
+      native?.close();
       client?.close();
       void server.close().then(resolve);
     };
@@ -307,7 +313,8 @@ Examples:
   outrigger webhook --kubeconfig ~/.kube/config --tlsCertFile … --tlsKeyFile …   # config from the ConfigMaps
 
 Environment: ENABLE_NATIVE_SIDECARS=true injects istio-proxy as a native sidecar; auto does when
-every node's kubelet is v1.29 or later (it lists the nodes once, at start); false (the default) never.`)
+every node's kubelet is v1.29 or later (it lists the nodes at start and every 10 minutes); false (the
+default) never.`)
     .action((opts: ServeOptions) => serve(opts));
 }
 

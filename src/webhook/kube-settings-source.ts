@@ -4,7 +4,7 @@
 // a new config that does not load is refused with a logged error and the last good one keeps
 // serving. A deleted ConfigMap keeps the last good config too: deleting it by mistake (or
 // during a helm upgrade that recreates it) must not change what pods get.
-import { KubeInjectError } from '../inject/kube-inject.js';
+import { KubeInjectError, nativeSidecarsFromEnv } from '../inject/kube-inject.js';
 import type { InjectionSettings } from '../inject/kube-inject.js';
 import { parseInjectorConfig } from '../inject/injector-config.js';
 import { applyMeshConfig, defaultMeshConfig } from '../inject/mesh.js';
@@ -12,7 +12,6 @@ import { applyValues, defaultValues } from '../inject/values.js';
 import { Informer } from '../kube/api/index.js';
 import type { Backoff, KubeClient, KubeObject } from '../kube/api/index.js';
 import { scope } from '../log/index.js';
-import { nativeSidecarsFromEnv } from '../inject/kube-inject.js';
 import type { SettingsSource } from './settings-source.js';
 
 const log = scope('webhook');

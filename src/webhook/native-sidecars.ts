@@ -63,39 +63,102 @@ export function decideNativeSidecars(mode: NativeSidecarsMode, answer?: NodesAns
   return { enabled: true, reason: `ENABLE_NATIVE_SIDECARS=auto: all ${answer.nodes.length} nodes run kubelet v${major}.${minor} or later` };
 }
 
+async function listNodes(client: KubeClient): Promise<NodesAnswer> {
+  try {
+    return { nodes: (await client.list('/api/v1/nodes')).items };
+  } catch (error) {
+    const hint = error instanceof KubeApiError && error.status === 403 ? ' (grant the injector list on nodes, or set ENABLE_NATIVE_SIDECARS=true or false)' : '';
+    return { unavailable: `${(error as Error).message}${hint}` };
+  }
+}
+
 /**
- * Decides once, at start: lists the nodes when the mode is auto and a client is given, and logs
- * the decision with its reason (the answer to "why is my sidecar (not) native?").
+ * Decides once: lists the nodes when the mode is auto and a client is given, and logs the
+ * decision with its reason (the answer to "why is my sidecar (not) native?").
  */
 export async function detectNativeSidecars(env: Readonly<Record<string, string | undefined>>, client?: KubeClient): Promise<NativeSidecarsDecision> {
   const mode = nativeSidecarsMode(env);
-  let answer: NodesAnswer | undefined;
-  if (mode === 'auto' && client) {
-    try {
-      answer = { nodes: (await client.list('/api/v1/nodes')).items };
-    } catch (error) {
-      const hint = error instanceof KubeApiError && error.status === 403 ? ' (grant the injector list on nodes, or set ENABLE_NATIVE_SIDECARS=true or false)' : '';
-      answer = { unavailable: `${(error as Error).message}${hint}` };
-    }
-  }
+  const answer = mode === 'auto' && client ? await listNodes(client) : undefined;
   const decision = decideNativeSidecars(mode, answer);
   if (mode === 'auto') log.info(`native sidecars ${decision.enabled ? 'on' : 'off'}: ${decision.reason}`);
   return decision;
 }
 
+export interface NativeSidecarsDetectorOptions {
+  /** How often auto lists the nodes again (nodes join and are upgraded); 10 minutes by default. */
+  recheckIntervalMs?: number;
+}
+
 /**
- * A source whose settings carry the detected decision. The wrapped settings object is made once
- * per inner settings object, so per-settings caches (the review cache) keep working.
+ * ENABLE_NATIVE_SIDECARS=auto kept current: decided at start, then the nodes are listed again
+ * now and then (a list, not a watch: node status changes all the time and one list every few
+ * minutes is cheaper than all of them), logging when the decision changes. A later list that
+ * fails keeps the decision it had: a passing API outage must not flip every new pod's layout.
  */
-export function withNativeSidecars(source: SettingsSource, enabled: boolean): SettingsSource {
+export class NativeSidecarsDetector {
+  private timer: NodeJS.Timeout | undefined;
+  private checking = false;
+
+  private constructor(private decision: NativeSidecarsDecision) {}
+
+  static async start(env: Readonly<Record<string, string | undefined>>, client?: KubeClient, options: NativeSidecarsDetectorOptions = {}): Promise<NativeSidecarsDetector> {
+    const detector = new NativeSidecarsDetector(await detectNativeSidecars(env, client));
+    if (nativeSidecarsMode(env) === 'auto' && client) {
+      detector.timer = setInterval(() => void detector.recheck(client), options.recheckIntervalMs ?? 600_000);
+      // A recheck never keeps the process alive on its own.
+      detector.timer.unref();
+    }
+    return detector;
+  }
+
+  get enabled(): boolean {
+    return this.decision.enabled;
+  }
+
+  get reason(): string {
+    return this.decision.reason;
+  }
+
+  private async recheck(client: KubeClient): Promise<void> {
+    if (this.checking) return;
+    this.checking = true;
+    try {
+      const answer = await listNodes(client);
+      if ('unavailable' in answer) {
+        log.warn(`native sidecars stay ${this.decision.enabled ? 'on' : 'off'}: the nodes could not be listed again: ${answer.unavailable}`);
+        return;
+      }
+      const next = decideNativeSidecars('auto', answer);
+      if (next.enabled !== this.decision.enabled) log.info(`native sidecars now ${next.enabled ? 'on' : 'off'}: ${next.reason}`);
+      this.decision = next;
+    } finally {
+      this.checking = false;
+    }
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+  }
+}
+
+/**
+ * A source whose settings carry the native-sidecar decision (fixed, or read on every request
+ * from a detector). The wrapped settings object is made once per inner settings object and
+ * decision, so per-settings caches (the review cache) keep working.
+ */
+export function withNativeSidecars(source: SettingsSource, enabled: boolean | (() => boolean)): SettingsSource {
+  const decide = typeof enabled === 'function' ? enabled : () => enabled;
   let inner: InjectionSettings | undefined;
+  let innerDecision: boolean | undefined;
   let outer: InjectionSettings | undefined;
   return {
     current: () => {
       const settings = source.current();
-      if (settings !== inner) {
+      const decision = decide();
+      if (settings !== inner || decision !== innerDecision) {
         inner = settings;
-        outer = settings.nativeSidecars === enabled ? settings : { ...settings, nativeSidecars: enabled };
+        innerDecision = decision;
+        outer = settings.nativeSidecars === decision ? settings : { ...settings, nativeSidecars: decision };
       }
       return outer!;
     },

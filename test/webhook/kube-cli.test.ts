@@ -19,7 +19,6 @@ import { pod, review } from './helpers.js';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const bin = path.resolve(here, '..', '..', 'bin', 'outrigger');
 const fixtures = path.resolve(here, '..', 'inject', 'fixtures');
-const injectConfig = readFileSync(path.join(fixtures, 'istio-inject-config.yaml'), 'utf8');
 const values = readFileSync(path.join(fixtures, 'istio-values.yaml'), 'utf8');
 const mesh = readFileSync(path.join(fixtures, 'istio-mesh.yaml'), 'utf8');
 // Outrigger's own config (its template knows native sidecars), with an annotation to recognise it by.

@@ -2,11 +2,12 @@
 // server's nodes (test/support/fake-kube-api.ts), including a 403 on nodes.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { KubeClient } from '../../src/kube/api/index.js';
 import type { KubeObject } from '../../src/kube/api/index.js';
 import { setSink } from '../../src/log/index.js';
 import { staticSettings } from '../../src/webhook/index.js';
-import { decideNativeSidecars, detectNativeSidecars, nativeSidecarsMode, parseKubeletVersion, withNativeSidecars } from '../../src/webhook/native-sidecars.js';
+import { decideNativeSidecars, detectNativeSidecars, NativeSidecarsDetector, nativeSidecarsMode, parseKubeletVersion, withNativeSidecars } from '../../src/webhook/native-sidecars.js';
 import type { NodesAnswer } from '../../src/webhook/native-sidecars.js';
 import { FakeKubeApi, node } from '../support/fake-kube-api.js';
 import { defaultSettings } from './helpers.js';
@@ -58,6 +59,13 @@ describe('the decision (pure)', () => {
     assert.equal(source.current().nativeSidecars, true);
     assert.equal(source.current(), source.current());
     assert.equal(withNativeSidecars(staticSettings(inner), false).current(), inner);
+    let enabled = false;
+    const dynamic = withNativeSidecars(staticSettings(inner), () => enabled);
+    assert.equal(dynamic.current(), inner);
+    enabled = true;
+    const on = dynamic.current();
+    assert.equal(on.nativeSidecars, true);
+    assert.equal(dynamic.current(), on);
   });
 });
 
@@ -105,5 +113,50 @@ describe('detection against the fake API server', () => {
     assert.equal(api.requests.length, before);
     assert.equal((await detectNativeSidecars({ ENABLE_NATIVE_SIDECARS: 'auto' })).enabled, false);
     assert.match(logs.at(-1)!, /native sidecars off: ENABLE_NATIVE_SIDECARS=auto, but there is no Kubernetes API to ask/);
+  });
+});
+
+describe('NativeSidecarsDetector: the nodes listed again', () => {
+  test('an older node joining turns it off, its leaving turns it back on; a failed list keeps the decision', async () => {
+    const api = await FakeKubeApi.start({ tokens: ['t'] });
+    const client = new KubeClient({ server: new URL(api.url), ca: Buffer.from(api.ca.cert), token: () => 't' });
+    const logs: string[] = [];
+    const restore = setSink((line) => logs.push(line));
+    const eventually = async (condition: () => boolean, what: string) => {
+      const deadline = Date.now() + 4000;
+      while (!condition()) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        await sleep(10);
+      }
+    };
+    let detector: NativeSidecarsDetector | undefined;
+    try {
+      api.put('nodes', node('new-1', 'v1.30.0'));
+      detector = await NativeSidecarsDetector.start({ ENABLE_NATIVE_SIDECARS: 'auto' }, client, { recheckIntervalMs: 30 });
+      assert.equal(detector.enabled, true);
+      api.put('nodes', node('old-1', 'v1.27.3'));
+      await eventually(() => !detector!.enabled, 'off');
+      assert.ok(logs.some((l) => /native sidecars now off: ENABLE_NATIVE_SIDECARS=auto: 1 of 2 nodes run a kubelet before v1\.29: old-1 \(v1\.27\.3\)/.test(l)), logs.join('\n'));
+      api.remove('nodes', '', 'old-1');
+      await eventually(() => detector!.enabled, 'on again');
+      api.forbidden.add('nodes');
+      await eventually(() => logs.some((l) => /native sidecars stay on: the nodes could not be listed again: .*403 Forbidden/.test(l)), 'the warning');
+      assert.equal(detector.enabled, true);
+      // true and false never list.
+      detector.close();
+      await sleep(50);
+      const nodeLists = () => api.requests.filter((r) => r.path === '/api/v1/nodes').length;
+      const before = nodeLists();
+      const fixed = await NativeSidecarsDetector.start({ ENABLE_NATIVE_SIDECARS: 'true' }, client, { recheckIntervalMs: 10 });
+      await sleep(50);
+      assert.equal(fixed.enabled, true);
+      assert.equal(nodeLists(), before);
+      fixed.close();
+    } finally {
+      detector?.close();
+      setSink(restore);
+      client.close();
+      await api.close();
+    }
   });
 });
