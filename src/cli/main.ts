@@ -8,6 +8,7 @@ import { discoveryCommand } from './discovery.js';
 import { runtimeCommands } from './runtime.js';
 import { proxyConfigCommand } from './proxy-config.js';
 import { proxyStatusCommand } from './proxy-status.js';
+import { ConfigError, proxyCommand } from '../proxy/index.js';
 import { versionCommand, packageVersion } from './version.js';
 import { UsageError } from './errors.js';
 
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   for (const command of runtimeCommands()) program.addCommand(command);
   program.addCommand(proxyConfigCommand());
   program.addCommand(proxyStatusCommand());
+  program.addCommand(proxyCommand());
   for (const sub of program.commands) sub.exitOverride().showHelpAfterError('(add --help for usage)');
   return program;
 }
@@ -45,9 +47,9 @@ async function main(): Promise<void> {
       process.exitCode = error.exitCode;
       return;
     }
-    if (error instanceof UsageError) {
+    if (error instanceof UsageError || error instanceof ConfigError) {
       process.stderr.write(`Error: ${error.message}\n`);
-      process.exitCode = error.exitCode;
+      process.exitCode = error instanceof UsageError ? error.exitCode : 1;
       return;
     }
     // Anything else is a bug of ours: say what happened in one line, the stack on request.

@@ -8,8 +8,13 @@ import { packageRoot } from '../paths.js';
 
 export const TYPE_URL_PREFIX = 'type.googleapis.com/';
 
-/** Resource types and every typed_config the control plane generates. */
+/**
+ * Every Envoy type Outrigger reads or writes: the bootstrap, the xDS resources and
+ * service, and every typed_config the control plane generates or the proxy accepts.
+ * One root for the whole process, shared by discovery, the xDS transport and the proxy.
+ */
 export const xdsProtoFiles: readonly string[] = [
+  'envoy/config/bootstrap/v3/bootstrap.proto',
   'envoy/service/discovery/v3/discovery.proto',
   'envoy/service/discovery/v3/ads.proto',
   'envoy/config/listener/v3/listener.proto',
@@ -23,6 +28,8 @@ export const xdsProtoFiles: readonly string[] = [
   'envoy/extensions/filters/listener/original_dst/v3/original_dst.proto',
   'envoy/extensions/filters/listener/tls_inspector/v3/tls_inspector.proto',
   'envoy/extensions/filters/listener/http_inspector/v3/http_inspector.proto',
+  'envoy/extensions/access_loggers/file/v3/file.proto',
+  'envoy/extensions/access_loggers/stream/v3/stream.proto',
   'envoy/extensions/upstreams/http/v3/http_protocol_options.proto',
   'envoy/extensions/retry/host/previous_hosts/v3/previous_hosts.proto',
   'istio/networking/nds/v1/nds.proto',
