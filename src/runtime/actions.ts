@@ -15,22 +15,37 @@ export interface ActionTarget {
   outriggerCommand(): string[];
 }
 
-export async function runAction(a: HookAction, timeoutMs: number, target: ActionTarget): Promise<boolean> {
+export interface ActionResult {
+  ok: boolean;
+  /** Why it failed, as kube's Unhealthy events say it: the command's output, the HTTP status, the dial error. */
+  detail: string;
+}
+
+export async function runAction(a: HookAction, timeoutMs: number, target: ActionTarget): Promise<ActionResult> {
   if (a.kind === 'sleep') {
     await new Promise((r) => setTimeout(r, Math.min(a.seconds * 1000, timeoutMs)));
-    return true;
+    return { ok: true, detail: '' };
   }
   if (a.kind === 'exec') {
     const { spec } = target;
     const command = a.outrigger ? [...target.outriggerCommand(), ...a.command] : a.command;
     const argv = podCommand(target.netns, spec.uid, spec.gid, command, spec.capabilities);
     return new Promise((resolve) => {
-      const child = spawn(argv[0]!, argv.slice(1), { env: containerEnv(spec, target.podName), stdio: 'ignore' });
-      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-      child.on('error', () => resolve(false));
-      child.on('exit', (code) => {
+      const child = spawn(argv[0]!, argv.slice(1), { env: containerEnv(spec, target.podName), stdio: ['ignore', 'pipe', 'pipe'] });
+      let output = '';
+      const keep = (d: Buffer) => (output = (output + d.toString('utf8')).slice(0, 1024));
+      child.stdout!.on('data', keep);
+      child.stderr!.on('data', keep);
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        child.kill('SIGKILL');
+      }, timeoutMs);
+      child.on('error', (error) => resolve({ ok: false, detail: error.message }));
+      child.on('close', (code) => {
         clearTimeout(timer);
-        resolve(code === 0);
+        const detail = timedOut ? `command timed out after ${timeoutMs / 1000}s` : output.trim() || `command [${a.command.join(' ')}] exited with ${code}`;
+        resolve({ ok: code === 0, detail });
       });
     });
   }
@@ -41,5 +56,5 @@ export async function runAction(a: HookAction, timeoutMs: number, target: Action
     timeoutMs,
     ...(a.kind === 'http' ? { path: a.path, scheme: a.scheme, headers: a.headers } : {}),
   });
-  return answer.ok;
+  return { ok: answer.ok, detail: answer.detail };
 }

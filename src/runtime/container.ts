@@ -12,6 +12,7 @@ import type { HookAction, LaunchSpec, Probe } from './launch.js';
 import type { ProberClient } from './prober-client.js';
 import type { ContainerStatus } from './status.js';
 import { runAction } from './actions.js';
+import type { ActionResult } from './actions.js';
 import { containerEnv, podCommand } from './container-command.js';
 import { initialThreshold, observe } from './probe-threshold.js';
 
@@ -27,6 +28,8 @@ export interface ContainerContext {
   backoff: BackoffPolicy;
   onChange(): void;
   log(message: string): void;
+  /** Records a pod event (kubectl describe's Events). */
+  event(type: 'Normal' | 'Warning', reason: string, message: string): void;
 }
 
 const now = () => new Date().toISOString();
@@ -81,6 +84,7 @@ export class ContainerRunner {
     this.child = child;
     this.startedAtMs = Date.now();
     this.status.state = { kind: 'running', startedAt: now() };
+    this.ctx.event('Normal', 'Started', `Started container ${this.spec.container}`);
     this.status.ready = false;
     this.status.started = this.spec.startupProbe === undefined;
     this.ctx.onChange();
@@ -98,9 +102,10 @@ export class ContainerRunner {
       // The kubelet runs postStart right after the start and starts the next container only
       // once it returns: that is what holdApplicationUntilProxyStarts relies on.
       const hook = this.spec.postStart;
-      this.postStart = this.runAction(hook, POST_START_TIMEOUT_MS).then((ok) => {
+      this.postStart = this.runAction(hook, POST_START_TIMEOUT_MS).then(({ ok, detail }) => {
         if (ok || this.child !== child) return;
         this.ctx.log(`container ${this.spec.container} of ${this.ctx.podName}: FailedPostStartHook, killing it`);
+        this.ctx.event('Warning', 'FailedPostStartHook', `PostStartHook failed: ${detail}`);
         this.signal('SIGKILL');
       });
     } else this.postStart = Promise.resolve();
@@ -133,6 +138,7 @@ export class ContainerRunner {
     this.crashes = nextCrashCount(this.ctx.backoff, this.crashes, Date.now() - this.startedAtMs);
     const delay = restartDelay(this.ctx.backoff, this.crashes);
     this.status.state = { kind: 'waiting', reason: 'CrashLoopBackOff', message: `back-off ${Math.round(delay / 1000)}s restarting failed container=${this.spec.container} pod=${this.ctx.podName}` };
+    this.ctx.event('Warning', 'BackOff', `Back-off restarting failed container ${this.spec.container} in pod ${this.ctx.podName}`);
     this.ctx.onChange();
     this.later(delay, () => {
       this.status.restartCount++;
@@ -156,28 +162,28 @@ export class ContainerRunner {
       if (!readinessProbe) {
         this.status.ready = true;
         this.ctx.onChange();
-      } else this.loop(readinessProbe, live, (ok) => this.setReady(ok));
-      if (livenessProbe) this.loop(livenessProbe, live, (ok) => !ok && this.restartUnhealthy('Liveness'));
+      } else this.loop(readinessProbe, 'Readiness', live, (ok) => this.setReady(ok));
+      if (livenessProbe) this.loop(livenessProbe, 'Liveness', live, (ok) => !ok && this.restartUnhealthy('liveness'));
     };
     if (!startupProbe) return afterStarted();
-    this.loop(startupProbe, live, (ok) => {
+    this.loop(startupProbe, 'Startup', live, (ok) => {
       if (ok && !this.status.started) {
         this.status.started = true;
         this.ctx.onChange();
         afterStarted();
         return true;
       }
-      if (!ok) this.restartUnhealthy('Startup');
+      if (!ok) this.restartUnhealthy('startup');
       return false;
     });
   }
 
   /** Runs a probe every period; `verdict` gets each thresholded result, returns true to stop. */
-  private loop(probe: Probe, live: () => boolean, verdict: (ok: boolean) => boolean | void): void {
+  private loop(probe: Probe, which: string, live: () => boolean, verdict: (ok: boolean) => boolean | void): void {
     let state = initialThreshold;
     const tick = async () => {
       if (!live()) return;
-      const ok = await this.runProbe(probe);
+      const ok = await this.runProbe(probe, which);
       if (!live()) return;
       const next = observe(state, ok, probe);
       state = next.state;
@@ -195,6 +201,7 @@ export class ContainerRunner {
 
   private restartUnhealthy(which: string): void {
     this.ctx.log(`container ${this.spec.container} of ${this.ctx.podName}: ${which} probe failed, restarting`);
+    this.ctx.event('Normal', 'Killing', `Container ${this.spec.container} failed ${which} probe, will be restarted`);
     this.probeGeneration++;
     this.signal('SIGTERM');
     const child = this.child;
@@ -203,11 +210,13 @@ export class ContainerRunner {
     });
   }
 
-  private runProbe(probe: Probe): Promise<boolean> {
-    return this.runAction(probe.action, probe.timeoutSeconds * 1000);
+  private async runProbe(probe: Probe, which: string): Promise<boolean> {
+    const result = await this.runAction(probe.action, probe.timeoutSeconds * 1000);
+    if (!result.ok) this.ctx.event('Warning', 'Unhealthy', `${which} probe failed: ${result.detail}`);
+    return result.ok;
   }
 
-  private runAction(a: HookAction, timeoutMs: number): Promise<boolean> {
+  private runAction(a: HookAction, timeoutMs: number): Promise<ActionResult> {
     return runAction(a, timeoutMs, { netns: this.ctx.netns, podIP: this.ctx.podIP, podName: this.ctx.podName, spec: this.spec, prober: this.ctx.prober, outriggerCommand: () => this.ctx.outriggerCommand() });
   }
 

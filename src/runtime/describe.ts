@@ -6,6 +6,7 @@ import type { PlannedPod } from './plan.js';
 import type { PodStatusRecord } from './state.js';
 import type { ContainerStatus } from './status.js';
 import { podReady } from './status.js';
+import { eventsSection } from './events.js';
 
 function labelBlock(title: string, map: Readonly<Record<string, string>>, width: number): string[] {
   const entries = Object.entries(map).map(([k, v]) => `${k}=${v}`);
@@ -46,7 +47,7 @@ function containerLines(spec: LaunchSpec, status: ContainerStatus | undefined): 
   return lines;
 }
 
-export function describePod(pod: PlannedPod, record: PodStatusRecord | undefined, nodeName: string, hostIP: string): string {
+export function describePod(pod: PlannedPod, record: PodStatusRecord | undefined, nodeName: string, hostIP: string, nowMs = Date.now()): string {
   const w = 18;
   const field = (name: string, value: string) => `${`${name}:`.padEnd(w)}${value}`;
   const status = record?.status;
@@ -75,5 +76,6 @@ export function describePod(pod: PlannedPod, record: PodStatusRecord | undefined
   const ready = status ? podReady(status) : false;
   const tf = (b: boolean) => (b ? 'True' : 'False');
   lines.push('Conditions:', '  Type              Status', `  Initialized       ${tf(initialized)}`, `  Ready             ${tf(ready)}`, `  ContainersReady   ${tf(containersReady)}`, '  PodScheduled      True');
+  lines.push(...eventsSection(record?.events ?? [], nowMs));
   return `${lines.join('\n')}\n`;
 }

@@ -3,6 +3,7 @@
 // once; stopping in the reverse order (containers, then native sidecars).
 import { ContainerRunner } from './container.js';
 import type { ContainerContext } from './container.js';
+import type { PodEvent } from './events.js';
 import type { PlannedPod } from './plan.js';
 import { podPhase, podReady } from './status.js';
 import type { PodStatus } from './status.js';
@@ -14,6 +15,7 @@ export class PodRunner {
   private failed = false;
   private terminating = false;
   private initialized = false;
+  events: PodEvent[] = [];
 
   constructor(
     readonly pod: PlannedPod,

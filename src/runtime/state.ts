@@ -13,6 +13,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, s
 import path from 'node:path';
 import type { ClusterPlan } from './plan.js';
 import type { PodStatus } from './status.js';
+import type { PodEvent } from './events.js';
 
 export const DEFAULT_STATE_DIR = '/run/outrigger';
 
@@ -36,6 +37,7 @@ export interface PodStatusRecord {
   ready: boolean;
   startedAt?: string;
   status: PodStatus;
+  events?: PodEvent[];
 }
 
 export class StateError extends Error {}

@@ -18,6 +18,7 @@ import { applyServiceRules, createNodeNetwork, createPodNetwork, hostRanges } fr
 import { planCluster } from './plan.js';
 import type { ClusterPlan } from './plan.js';
 import { PodRunner } from './pod-runner.js';
+import { recordEvent } from './events.js';
 import { ProberClient } from './prober-client.js';
 import { stageOutrigger, stageSamples } from './staging.js';
 import { processAlive, StateDir } from './state.js';
@@ -143,7 +144,7 @@ async function build(options: ClusterOptions, state: StateDir, log: (m: string) 
   const pods: PodRunner[] = [];
   const publish = () => {
     scheduled = false;
-    const records: PodStatusRecord[] = pods.map((r) => ({ namespace: r.pod.namespace, name: r.pod.name, phase: r.phase(), ready: r.ready(), ...(r.startedAt ? { startedAt: r.startedAt } : {}), status: r.status() }));
+    const records: PodStatusRecord[] = pods.map((r) => ({ namespace: r.pod.namespace, name: r.pod.name, phase: r.phase(), ready: r.ready(), ...(r.startedAt ? { startedAt: r.startedAt } : {}), status: r.status(), events: r.events }));
     state.writeStatuses(records);
     // Discovery follows pods as they become ready, fail or finish.
     const registryKey = records.map((r) => `${r.phase}/${r.ready}`).join(',');
@@ -165,8 +166,9 @@ async function build(options: ClusterOptions, state: StateDir, log: (m: string) 
     setTimeout(publish, 20);
   };
   for (const pod of plan.pods) {
-    pods.push(
-      new PodRunner(pod, (container) => ({
+    const runner: PodRunner = new PodRunner(
+      pod,
+      (container) => ({
         netns: pod.netns,
         podIP: pod.ip,
         podName: pod.name,
@@ -176,8 +178,14 @@ async function build(options: ClusterOptions, state: StateDir, log: (m: string) 
         backoff: options.backoff ?? KUBELET_BACKOFF,
         onChange,
         log,
-      }), options.graceMs ?? 5000),
+        event: (type, reason, message) => {
+          runner.events = recordEvent(runner.events, type, reason, message, new Date().toISOString());
+          onChange();
+        },
+      }),
+      options.graceMs ?? 5000,
     );
+    pods.push(runner);
   }
   publish();
   for (const runner of pods) void runner.run().catch((error: Error) => log(`pod ${runner.pod.namespace}/${runner.pod.name}: ${error.message}`));

@@ -213,6 +213,7 @@ describe('the pod runner', { skip }, () => {
     assert.equal(row('web').ready, '0/1');
     const refused = inPod('client', ['curl', '-s', '-m', '2', '-o', '/dev/null', '-w', '%{http_code}', `http://web.rt:80/`]);
     assert.equal(refused.stdout, '000', 'no ready endpoint: the VIP refuses');
+    await until('an Unhealthy event', () => pod('web').events.some((e) => e.type === 'Warning' && e.reason === 'Unhealthy' && e.message === 'Readiness probe failed: HTTP probe failed with statuscode: 503'));
     writeFileSync(readyFile, '');
     await until('web ready', () => row('web').ready === '1/1');
     await until('VIP answering', () => inPod('client', ['curl', '-s', '-m', '2', `http://web.rt.svc.cluster.local/hello`]).stdout === 'web /hello');
@@ -238,6 +239,8 @@ describe('the pod runner', { skip }, () => {
     await until('web ready', () => row('web').ready === '1/1');
     writeFileSync(killFile, '');
     await until('a restart', () => pod('web').status().containers[0]!.restartCount >= 1);
+    assert.ok(pod('web').events.some((e) => e.reason === 'Killing' && e.message === 'Container web failed liveness probe, will be restarted'));
+    assert.ok(pod('web').events.some((e) => e.reason === 'Unhealthy' && e.message.startsWith('Liveness probe failed: command [sh -c test ! -e')));
     rmSync(killFile);
     await until('running again', () => row('web').ready === '1/1' && row('web').status === 'Running');
   });
@@ -246,6 +249,7 @@ describe('the pod runner', { skip }, () => {
     await until('two restarts', () => row('crasher').restarts >= 2);
     assert.ok(['CrashLoopBackOff', 'Error', 'Running'].includes(row('crasher').status), row('crasher').status);
     assert.ok(log('crasher').split('\n').filter((l) => l === 'started').length >= 2);
+    assert.ok(pod('crasher').events.some((e) => e.reason === 'BackOff' && e.count >= 2), JSON.stringify(pod('crasher').events));
   });
 
   test('restartPolicy Never: the pod completes', async () => {
