@@ -1,6 +1,7 @@
 // The proxy process: decodes the bootstrap, builds clusters then listeners
 // (Envoy's order: listeners only open once their clusters have warmed), serves
 // the admin API, and drains on SIGTERM.
+import { RouteConfigProviders } from './http/route-config-provider.js';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
@@ -78,6 +79,9 @@ export class ProxyServer implements AdminTarget {
   private draining: Promise<void> | undefined;
   private readonly quitWaiters: (() => void)[] = [];
 
+  /** Route configurations from RDS (the xDS client updates them). */
+  readonly routeConfigs = new RouteConfigProviders();
+
   constructor(readonly bootstrap: Bootstrap, readonly options: ProxyOptions = {}) {
     const random = options.random ?? Math.random;
     this.clusterManager = new ClusterManager({ stats: this.stats, random });
@@ -85,6 +89,7 @@ export class ProxyServer implements AdminTarget {
       clusterManager: this.clusterManager,
       stats: this.stats,
       random,
+      routeConfigs: this.routeConfigs,
     };
     this.listenerManager = new ListenerManager(context);
     this.admin = new AdminServer(this);
@@ -176,6 +181,7 @@ export class ProxyServer implements AdminTarget {
       listeners: this.listenerManager.all().map((l) => ({
         resource: l.config as unknown as JsonObject, lastUpdated: l.lastUpdated, addedViaApi: l.addedViaApi, ...(l.versionInfo ? { versionInfo: l.versionInfo } : {}),
       })),
+      routes: this.routeConfigs.all().map((r) => ({ resource: r.resource, lastUpdated: r.lastUpdated, addedViaApi: true, versionInfo: r.versionInfo })),
     });
   }
 

@@ -19,6 +19,8 @@ export interface ConfigDumpInput {
   bootstrapLoaded: Date;
   clusters: readonly DumpedResource[];
   listeners: readonly DumpedResource[];
+  /** Route configurations from RDS. */
+  routes?: readonly DumpedResource[];
 }
 
 function typed(url: string, resource: JsonObject): JsonObject {
@@ -56,7 +58,15 @@ export function buildConfigDump(input: ConfigDumpInput): JsonObject {
           },
         })),
       },
-      { '@type': `${ADMIN}RoutesConfigDump`, static_route_configs: [], dynamic_route_configs: [] },
+      {
+        '@type': `${ADMIN}RoutesConfigDump`,
+        static_route_configs: [],
+        dynamic_route_configs: (input.routes ?? []).map((r) => ({
+          ...(r.versionInfo ? { version_info: r.versionInfo } : {}),
+          route_config: typed(typeUrls.routeConfiguration, r.resource),
+          last_updated: stamp(r.lastUpdated),
+        })),
+      },
     ],
   };
 }

@@ -61,11 +61,12 @@ const supported: Record<string, readonly string[] | typeof ANY_FIELD> = {
 
   // HTTP connection manager, routes and the router
   'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager': [
-    'stat_prefix', 'codec_type', 'route_config', 'http_filters', 'use_remote_address', 'skip_xff_append', 'generate_request_id',
+    'stat_prefix', 'codec_type', 'route_config', 'rds', 'http_filters', 'use_remote_address', 'skip_xff_append', 'generate_request_id',
     'preserve_external_request_id', 'always_set_request_id_in_response', 'max_request_headers_kb', 'request_headers_timeout',
     'request_timeout', 'server_name', 'server_header_transformation', 'strip_any_host_port', 'common_http_protocol_options', 'access_log',
   ],
   'envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter': ['name', 'typed_config'],
+  'envoy.extensions.filters.network.http_connection_manager.v3.Rds': ['config_source', 'route_config_name'],
   'envoy.config.core.v3.HttpProtocolOptions': ['idle_timeout'],
   'envoy.extensions.filters.http.router.v3.Router': ['suppress_envoy_headers'],
   'envoy.config.route.v3.RouteConfiguration': [

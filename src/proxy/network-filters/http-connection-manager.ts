@@ -30,6 +30,7 @@ interface HcmConfig {
   stat_prefix: string;
   codec_type?: 'AUTO' | 'HTTP1' | 'HTTP2' | 'HTTP3';
   route_config?: JsonObject;
+  rds?: { route_config_name?: string; config_source?: JsonObject };
   http_filters?: { name: string; typed_config?: JsonObject }[];
   use_remote_address?: boolean;
   skip_xff_append?: boolean;
@@ -71,9 +72,20 @@ function build(typedConfig: JsonObject | undefined, context: FactoryContext, pat
   const config = typedConfig as unknown as HcmConfig;
   const where = `${path}.typed_config`;
   if (config.codec_type === 'HTTP3') throw new ConfigError('codec_type HTTP3 is not supported by the outrigger proxy', `${where}.codec_type`);
-  if (!config.route_config) throw new ConfigError('route_config is required (RDS is not wired yet)', where);
-  const routes: CompiledRouteConfig = compileRouteConfig(config.route_config as never, `${where}.route_config`);
-  if ((config.route_config as { validate_clusters?: boolean }).validate_clusters === true) validateClusters(config.route_config, context, `${where}.route_config`);
+  // Routes come inline, or by name from RDS (looked up per request, so an update applies at once).
+  let routesNow: () => CompiledRouteConfig | undefined;
+  if (config.rds) {
+    const name = config.rds.route_config_name;
+    if (!name) throw new ConfigError('rds.route_config_name is required', `${where}.rds`);
+    if (!context.routeConfigs) throw new ConfigError('RDS needs a dynamic route source (run with an xDS client)', `${where}.rds`);
+    const providers = context.routeConfigs;
+    routesNow = () => providers.get(name);
+  } else {
+    if (!config.route_config) throw new ConfigError('route_config or rds is required', where);
+    const inline: CompiledRouteConfig = compileRouteConfig(config.route_config as never, `${where}.route_config`);
+    if ((config.route_config as { validate_clusters?: boolean }).validate_clusters === true) validateClusters(config.route_config, context, `${where}.route_config`);
+    routesNow = () => inline;
+  }
   const filterSpecs = config.http_filters ?? [];
   if (filterSpecs.length === 0) throw new ConfigError('http_filters must end with envoy.filters.http.router', `${where}.http_filters`);
   const filters: HttpFilter[] = filterSpecs.map((f, i) => {
@@ -151,7 +163,7 @@ function build(typedConfig: JsonObject | undefined, context: FactoryContext, pat
       response: res,
       headers,
       path,
-      selection: selectRoute(routes, String(headers['host'] ?? ''), { path, header: (name) => joined(headers[name]) }, stripPort),
+      selection: selectFrom(routesNow(), String(headers['host'] ?? ''), { path, header: (name) => joined(headers[name]) }, stripPort),
       requestId: requestId ?? '',
       startedAt: Date.now(),
       stats,
@@ -231,6 +243,11 @@ function httpLogInfo(ctx: HttpRequestContext, req: http.IncomingMessage, res: ht
 
 function joined(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value.join(',') : value;
+}
+
+/** No route configuration yet (RDS not arrived) routes nothing: the request gets Envoy's 404 NR. */
+function selectFrom(routes: CompiledRouteConfig | undefined, ...rest: Parameters<typeof selectRoute> extends [unknown, ...infer R] ? R : never) {
+  return routes ? selectRoute(routes, ...rest) : undefined;
 }
 
 function validateClusters(routeConfig: JsonObject, context: FactoryContext, path: string): void {

@@ -6,6 +6,7 @@ import type { JsonObject } from '../config/proto-json.js';
 import type { DownstreamConnection } from '../downstream.js';
 import type { Random } from '../load-balancers/index.js';
 import type { StatsStore } from '../stats.js';
+import type { RouteConfigProviders } from '../http/route-config-provider.js';
 import type { ClusterManager } from '../upstream/cluster-manager.js';
 
 export type NetworkFilterStatus = 'continue' | 'stop';
@@ -19,6 +20,8 @@ export interface FactoryContext {
   clusterManager: ClusterManager;
   stats: StatsStore;
   random: Random;
+  /** Route configurations from RDS, for connection managers that name one. */
+  routeConfigs?: RouteConfigProviders;
 }
 
 /** Makes the per-connection filter; `close` releases what the factory built (timers, servers) when the listener goes. */
