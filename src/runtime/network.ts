@@ -53,6 +53,12 @@ export async function createPodNetwork(plan: ClusterPlan, pod: PlannedPod, state
   writePodDns(plan, pod, state);
 }
 
+/** A pod's DNS identity: a StatefulSet's pods have a hostname and a subdomain (its Service). */
+function dnsPod(pod: PlannedPod): PlannedPod & { hostname?: string; subdomain?: string } {
+  const spec = (pod.object['spec'] ?? {}) as { hostname?: unknown; subdomain?: unknown };
+  return { ...pod, ...(typeof spec.hostname === 'string' ? { hostname: spec.hostname } : {}), ...(typeof spec.subdomain === 'string' ? { subdomain: spec.subdomain } : {}) };
+}
+
 export function writePodDns(plan: ClusterPlan, pod: PlannedPod, state: StateDir): void {
   const dir = path.join(ETC_NETNS, pod.netns);
   state.update((r) => r.etcNetns.push(dir));
@@ -60,7 +66,7 @@ export function writePodDns(plan: ClusterPlan, pod: PlannedPod, state: StateDir)
   for (let attempt = 0; ; attempt++) {
     try {
       mkdirSync(dir, { recursive: true, mode: 0o755 });
-      writeFileSync(path.join(dir, 'hosts'), hostsFile(pod, plan.services), { mode: 0o644 });
+      writeFileSync(path.join(dir, 'hosts'), hostsFile(dnsPod(pod), plan.services, plan.pods.map(dnsPod)), { mode: 0o644 });
       writeFileSync(path.join(dir, 'resolv.conf'), resolvConf(pod.namespace), { mode: 0o644 });
       return;
     } catch (error) {

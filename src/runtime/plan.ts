@@ -133,6 +133,8 @@ interface PodDraft {
   injected: boolean;
   source: string;
   extraLabels: Record<string, string>;
+  /** spec fields a controller sets on its pods (a StatefulSet's hostname and subdomain). */
+  extraSpec?: Record<string, string>;
 }
 
 export function planCluster(objects: readonly SourcedObject[], options: PlanOptions): ClusterPlan {
@@ -286,7 +288,7 @@ export function planCluster(objects: readonly SourcedObject[], options: PlanOpti
     }
     const template = podTemplateAccessor(object)!.get();
     const labels = stringMap(template.metadata.labels);
-    const draft = (name: string, extraLabels: Record<string, string>, owner?: { kind: string; name: string }): PodDraft => ({
+    const draft = (name: string, extraLabels: Record<string, string>, owner?: { kind: string; name: string }, extraSpec?: Record<string, string>): PodDraft => ({
       namespace,
       name,
       ...(owner ? { owner } : {}),
@@ -297,6 +299,7 @@ export function planCluster(objects: readonly SourcedObject[], options: PlanOpti
       injected,
       source,
       extraLabels,
+      ...(extraSpec ? { extraSpec } : {}),
     });
     if (kind === 'Pod') {
       const meta = original.metadata ?? {};
@@ -335,7 +338,8 @@ export function planCluster(objects: readonly SourcedObject[], options: PlanOpti
         const rs = `${name}-${hash}`;
         drafts.push(draft(`${rs}-${nameSuffix(rs, i)}`, { 'pod-template-hash': hash }, { kind: 'ReplicaSet', name: rs }));
       } else if (kind === 'StatefulSet') {
-        drafts.push(draft(`${name}-${i}`, { 'statefulset.kubernetes.io/pod-name': `${name}-${i}`, 'apps.kubernetes.io/pod-index': String(i) }, { kind, name }));
+        const serviceName: Record<string, string> = typeof spec['serviceName'] === 'string' && spec['serviceName'] !== '' ? { subdomain: spec['serviceName'] } : {};
+        drafts.push(draft(`${name}-${i}`, { 'statefulset.kubernetes.io/pod-name': `${name}-${i}`, 'apps.kubernetes.io/pod-index': String(i) }, { kind, name }, { hostname: `${name}-${i}`, ...serviceName }));
       } else {
         drafts.push(draft(`${name}-${nameSuffix(name, i)}`, {}, { kind, name }));
       }
@@ -429,7 +433,7 @@ export function planCluster(objects: readonly SourcedObject[], options: PlanOpti
       injected: d.injected,
       initContainers,
       containers,
-      object: { apiVersion: 'v1', kind: 'Pod', metadata, spec: { ...d.spec, serviceAccountName: serviceAccount, nodeName }, status: { podIP: ip, podIPs: [{ ip }], hostIP: bridgeIP } },
+      object: { apiVersion: 'v1', kind: 'Pod', metadata, spec: { ...d.spec, ...d.extraSpec, serviceAccountName: serviceAccount, nodeName }, status: { podIP: ip, podIPs: [{ ip }], hostIP: bridgeIP } },
       source: d.source,
     });
   }

@@ -127,6 +127,26 @@ spec:
     command: [sh, -c, 'iptables-save >/dev/null 2>&1 && echo "root with all" || echo "root without NET_ADMIN"; exec sleep 3600']
     securityContext: {capabilities: {drop: [ALL]}}
 ---
+apiVersion: v1
+kind: Service
+metadata: {name: db, namespace: rt}
+spec:
+  clusterIP: None
+  selector: {app: db}
+  ports: [{port: 5432}]
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db, namespace: rt}
+spec:
+  serviceName: db
+  replicas: 2
+  selector: {matchLabels: {app: db}}
+  template:
+    metadata: {labels: {app: db}}
+    spec:
+      containers: [{name: db, image: busybox, command: [sleep, "3600"]}]
+---
 apiVersion: batch/v1
 kind: Job
 metadata: {name: job, namespace: rt}
@@ -233,6 +253,13 @@ describe('the pod runner', { skip }, () => {
     assert.equal(inPod('client', ['curl', '-s', '-m', '2', 'http://istiod.istio-system.svc:15014/ready']).stdout, 'ready\n');
     // It serves the runtime's registry: the reload counter shows it read it.
     assert.match(inPod('client', ['curl', '-s', '-m', '2', 'http://istiod.istio-system.svc.cluster.local:15014/metrics']).stdout, /^outrigger_config_reloads_total \d+$/m);
+  });
+
+  test('a headless Service names its pods; StatefulSet pods have stable names', () => {
+    const ip = (name: string) => pod(name).pod.ip;
+    assert.equal(inPod('client', ['getent', 'hosts', 'db-1.db.rt.svc.cluster.local']).stdout.split(/\s+/)[0], ip('db-1'));
+    assert.deepEqual(inPod('client', ['getent', 'ahostsv4', 'db.rt']).stdout.split('\n').filter((l) => l.includes('STREAM')).map((l) => l.split(/\s+/)[0]).sort(), [ip('db-0'), ip('db-1')].sort());
+    assert.equal(cluster.plan.services.find((s) => s.name === 'db')!.clusterIP, 'None');
   });
 
   test('a failed liveness probe restarts the container', async () => {

@@ -63,11 +63,20 @@ describe('pod DNS files', () => {
     { name: 'headless', namespace: 'default', clusterIP: 'None' },
   ];
   test('short names only for the pod namespace', () => {
-    const hosts = hostsFile({ name: 'p-1', namespace: 'default', ip: '10.244.0.2' }, services);
+    const hosts = hostsFile({ name: 'p-1', namespace: 'default', ip: '10.244.0.2', labels: {} }, services);
     assert.match(hosts, /^10.244.0.2\tp-1$/m);
     assert.match(hosts, /^10.96.0.4\tratings.default.svc.cluster.local ratings.default.svc ratings.default ratings$/m);
     assert.match(hosts, /^10.96.0.9\tdb.data.svc.cluster.local db.data.svc db.data$/m);
     assert.doesNotMatch(hosts, /headless/);
+  });
+  test('headless Services name their pods; StatefulSet pods get stable names', () => {
+    const db = (i: number) => ({ name: `db-${i}`, namespace: 'data', ip: `10.244.0.${10 + i}`, labels: { app: 'db' }, hostname: `db-${i}`, subdomain: 'db' });
+    const pods = [db(0), db(1)];
+    const hosts = hostsFile(db(0), [{ name: 'db', namespace: 'data', clusterIP: 'None', selector: { app: 'db' } }], pods);
+    assert.match(hosts, /^10.244.0.10\tdb-0.db.data.svc.cluster.local db-0$/m);
+    assert.match(hosts, /^10.244.0.10\tdb.data.svc.cluster.local db.data.svc db.data db$/m);
+    assert.match(hosts, /^10.244.0.11\tdb.data.svc.cluster.local db.data.svc db.data db$/m);
+    assert.match(hosts, /^10.244.0.11\tdb-1.db.data.svc.cluster.local$/m);
   });
   test('resolv.conf search path', () => assert.match(resolvConf('data'), /^search data.svc.cluster.local svc.cluster.local cluster.local$/m));
 });

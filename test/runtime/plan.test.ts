@@ -89,6 +89,7 @@ describe('planCluster', () => {
     assert.equal(p.pods[0]!.labels['pod-template-hash'], names[0]!.split('-')[2]);
     assert.deepEqual(p.pods[0]!.owner, { kind: 'ReplicaSet', name: names[0]!.split('-').slice(0, 3).join('-') });
     assert.equal(p.pods[2]!.labels['statefulset.kubernetes.io/pod-name'], 'db-0');
+    assert.equal((p.pods[2]!.object['spec'] as { hostname: string }).hostname, 'db-0');
   });
 
   test('the plan is reproducible', () => assert.deepEqual(plan(APP), p));
