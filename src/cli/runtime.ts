@@ -122,7 +122,10 @@ async function runBackground(opts: UpOptions): Promise<void> {
   if (!now.every((s) => s.ready || s.phase === 'Succeeded')) {
     process.stdout.write(`not every pod is ready after ${opts.wait}s; see "outrigger get pods -A" and "outrigger logs POD"\n`);
     process.exitCode = 1;
+    return;
   }
+  const stateFlag = opts.stateDir === DEFAULT_STATE_DIR ? '' : ` --state-dir ${opts.stateDir}`;
+  process.stdout.write(`\nexplore with "outrigger get pods -A${stateFlag}", "outrigger exec POD -- CMD", "outrigger logs POD"; stop with "outrigger down${stateFlag}"\n`);
 }
 
 function upCommand(): Command {
