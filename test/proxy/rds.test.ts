@@ -74,3 +74,13 @@ describe('RDS in the HTTP connection manager', () => {
     assert.equal(routes['dynamic_route_configs'][0]['route_config']['name'], '9080');
   });
 });
+
+describe('normalize_path', () => {
+  test('dot segments are resolved before routing; the query is kept', async () => {
+    const { normalizedPath } = await import('../../src/proxy/network-filters/http-connection-manager.js');
+    const cases: [string, string][] = [
+      ['/a/b', '/a/b'], ['/public/../admin', '/admin'], ['/a/./b/', '/a/b/'], ['/../../x', '/x'], ['/a/b/..', '/a/'], ['/a/..?q=../x', '/?q=../x'], ['/', '/'], ['*', '*'],
+    ];
+    for (const [input, expected] of cases) assert.equal(normalizedPath(input), expected, input);
+  });
+});

@@ -50,7 +50,6 @@ function outboundCluster(ctx: ProxyContext, service: Service, port: ServicePort,
   const options = httpProtocolOptions(port);
   if (options) cluster['typedExtensionProtocolOptions'] = { ...options, ...(cluster['typedExtensionProtocolOptions'] ?? {}) };
   cluster['metadata'] = serviceMetadata(service, subset || undefined, rule);
-  cluster['commonLbConfig'] = {};
   return cluster;
 }
 

@@ -50,7 +50,8 @@ export function httpConnectionManager(statPrefix: string, routes: { rds: string 
       useRemoteAddress: false,
       normalizePath: true,
       streamIdleTimeout: '0s',
-      upgradeConfigs: [{ upgradeType: 'websocket' }],
+      // Istio also allows WebSocket upgrades here; the proxy does not implement them yet, and
+      // a proxy must not accept a field it would ignore, so none is asked for.
     },
   };
 }

@@ -61,7 +61,7 @@ const supported: Record<string, readonly string[] | typeof ANY_FIELD> = {
 
   // HTTP connection manager, routes and the router
   'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager': [
-    'stat_prefix', 'codec_type', 'route_config', 'rds', 'http_filters', 'use_remote_address', 'skip_xff_append', 'generate_request_id',
+    'stat_prefix', 'codec_type', 'route_config', 'rds', 'http_filters', 'stream_idle_timeout', 'normalize_path', 'use_remote_address', 'skip_xff_append', 'generate_request_id',
     'preserve_external_request_id', 'always_set_request_id_in_response', 'max_request_headers_kb', 'request_headers_timeout',
     'request_timeout', 'server_name', 'server_header_transformation', 'strip_any_host_port', 'common_http_protocol_options', 'access_log',
   ],

@@ -31,6 +31,8 @@ interface HcmConfig {
   codec_type?: 'AUTO' | 'HTTP1' | 'HTTP2' | 'HTTP3';
   route_config?: JsonObject;
   rds?: { route_config_name?: string; config_source?: JsonObject };
+  normalize_path?: boolean;
+  stream_idle_timeout?: string;
   http_filters?: { name: string; typed_config?: JsonObject }[];
   use_remote_address?: boolean;
   skip_xff_append?: boolean;
@@ -72,6 +74,10 @@ function build(typedConfig: JsonObject | undefined, context: FactoryContext, pat
   const config = typedConfig as unknown as HcmConfig;
   const where = `${path}.typed_config`;
   if (config.codec_type === 'HTTP3') throw new ConfigError('codec_type HTTP3 is not supported by the outrigger proxy', `${where}.codec_type`);
+  // Only "no stream idle timeout" (0s, what Istio sets) is implemented: refuse any other value rather than ignore it.
+  if (config.stream_idle_timeout !== undefined && durationMs(config.stream_idle_timeout, 0) !== 0) {
+    throw new ConfigError(`stream_idle_timeout ${config.stream_idle_timeout} is not supported by the outrigger proxy (only 0s, disabled)`, `${where}.stream_idle_timeout`);
+  }
   // Routes come inline, or by name from RDS (looked up per request, so an update applies at once).
   let routesNow: () => CompiledRouteConfig | undefined;
   if (config.rds) {
@@ -103,6 +109,7 @@ function build(typedConfig: JsonObject | undefined, context: FactoryContext, pat
   const generateRequestId = config.generate_request_id ?? true;
   const serverInfo = { name: config.server_name || 'envoy', transformation: config.server_header_transformation ?? 'OVERWRITE' } as const;
   const stripPort = config.strip_any_host_port === true;
+  const normalizePath = config.normalize_path === true;
 
   const requestTimeout = durationMs(config.request_timeout, 0);
   const headersTimeout = durationMs(config.request_headers_timeout, 0);
@@ -157,7 +164,7 @@ function build(typedConfig: JsonObject | undefined, context: FactoryContext, pat
       headers['x-forwarded-proto'] = 'http';
     } else if (headers['x-forwarded-proto'] === undefined) headers['x-forwarded-proto'] = 'http';
 
-    const path = req.url ?? '/';
+    const path = normalizePath ? normalizedPath(req.url ?? '/') : (req.url ?? '/');
     const ctx: HttpRequestContext = {
       request: req,
       response: res,
@@ -243,6 +250,27 @@ function httpLogInfo(ctx: HttpRequestContext, req: http.IncomingMessage, res: ht
 
 function joined(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value.join(',') : value;
+}
+
+/**
+ * normalize_path: the path with "." and ".." segments resolved (RFC 3986 §5.2.4) before
+ * routing and forwarding, so "/public/../admin" cannot slip past a "/public" route. The
+ * query string is kept as it is.
+ */
+export function normalizedPath(raw: string): string {
+  const at = raw.indexOf('?');
+  const pathPart = at >= 0 ? raw.slice(0, at) : raw;
+  const query = at >= 0 ? raw.slice(at) : '';
+  if (!pathPart.startsWith('/')) return raw;
+  const out: string[] = [];
+  for (const segment of pathPart.split('/').slice(1)) {
+    if (segment === '.') continue;
+    if (segment === '..') out.pop();
+    else out.push(segment);
+  }
+  const trailing = /\/\.{1,2}$/.test(pathPart) ? '/' : '';
+  const joined = `/${out.join('/')}`;
+  return `${joined === '/' || !trailing ? joined : `${joined}${joined.endsWith('/') ? '' : '/'}`}${query}`;
 }
 
 /** No route configuration yet (RDS not arrived) routes nothing: the request gets Envoy's 404 NR. */
