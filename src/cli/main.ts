@@ -8,6 +8,7 @@ import { discoveryCommand } from './discovery.js';
 import { runtimeCommands } from './runtime.js';
 import { proxyConfigCommand } from './proxy-config.js';
 import { proxyStatusCommand } from './proxy-status.js';
+import { proxySidecarCommand } from './proxy-sidecar.js';
 import { ConfigError, proxyCommand } from '../proxy/index.js';
 import { versionCommand, packageVersion } from './version.js';
 import { UsageError } from './errors.js';
@@ -28,8 +29,9 @@ export function buildProgram(): Command {
   for (const command of runtimeCommands()) program.addCommand(command);
   program.addCommand(proxyConfigCommand());
   program.addCommand(proxyStatusCommand());
-  program.addCommand(proxyCommand());
-  for (const sub of program.commands) sub.exitOverride().showHelpAfterError('(add --help for usage)');
+  program.addCommand(proxyCommand().addCommand(proxySidecarCommand()));
+  const all = (command: Command): Command[] => [command, ...command.commands.flatMap(all)];
+  for (const sub of all(program).slice(1)) sub.exitOverride().showHelpAfterError('(add --help for usage)');
   return program;
 }
 

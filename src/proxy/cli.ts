@@ -13,11 +13,13 @@ function positiveInteger(flag: string) {
 export function proxyCommand(): Command {
   return new Command('proxy')
     .description('run the sidecar data plane from an Envoy v3 bootstrap (YAML or JSON)')
-    .requiredOption('-c, --config-path <file>', 'Envoy v3 bootstrap file')
+    .option('-c, --config-path <file>', 'Envoy v3 bootstrap file (required)')
     .option('--concurrency <n>', 'worker threads (reported; one event loop for now)', positiveInteger('--concurrency'))
     .option('--drain-time-s <seconds>', 'how long SIGTERM waits for open connections', positiveInteger('--drain-time-s'), 600)
     .option('-l, --log-level <level>', 'trace, debug, info, warning, error, critical or off', 'info')
-    .action(async (opts: { configPath: string; concurrency?: number; drainTimeS: number; logLevel: string }) => {
+    .action(async (opts: { configPath?: string; concurrency?: number; drainTimeS: number; logLevel: string }, command: Command) => {
+      // Checked here, not by commander, so that `proxy sidecar` does not need a bootstrap.
+      if (opts.configPath === undefined) command.error("error: required option '-c, --config-path <file>' not specified");
       await runProxy({ configPath: opts.configPath, concurrency: opts.concurrency, drainTimeS: opts.drainTimeS, logLevel: opts.logLevel });
     });
 }

@@ -13,6 +13,11 @@ import type { ListenerFilter } from './listener-filters/index.js';
 import { networkFilterFactory } from './network-filters/index.js';
 import type { FactoryContext, NetworkFilterMaker } from './network-filters/index.js';
 import { ListenerStats, listenerStatName } from './listener-stats.js';
+import { typeUrls } from './config/protos.js';
+
+const ORIGINAL_DST_FILTER = 'envoy.filters.listener.original_dst';
+const ORIGINAL_DST_NAMES = new Set([ORIGINAL_DST_FILTER, 'envoy.listener.original_dst']);
+const ORIGINAL_DST_TYPE = typeUrls.originalDst;
 
 /** Envoy's default listener_filters_timeout. */
 export const DEFAULT_LISTENER_FILTERS_TIMEOUT_MS = 15_000;
@@ -62,9 +67,16 @@ export class ListenerRuntime {
     this.useOriginalDst = config.use_original_dst ?? false;
     this.transparent = config.transparent ?? false;
     this.backlog = config.tcp_backlog_size;
-    this.listenerFilters = (config.listener_filters ?? []).map((f, i) =>
+    const configured = config.listener_filters ?? [];
+    const filters = configured.map((f, i) =>
       listenerFilterFactory(f.name, f.typed_config, `${path}.listener_filters[${i}]("${f.name}")`),
     );
+    // As in Envoy, use_original_dst implies the original_dst listener filter, first: Istio's
+    // virtualOutbound names none and relies on this to hand connections to 0.0.0.0_<port>.
+    if (this.useOriginalDst && !configured.some((f) => ORIGINAL_DST_NAMES.has(f.name) || f.typed_config?.['@type'] === ORIGINAL_DST_TYPE)) {
+      filters.unshift(listenerFilterFactory(ORIGINAL_DST_FILTER, undefined, `${path}.use_original_dst`));
+    }
+    this.listenerFilters = filters;
     this.listenerFiltersTimeoutMs = durationMs(config.listener_filters_timeout, DEFAULT_LISTENER_FILTERS_TIMEOUT_MS);
     this.continueOnListenerFiltersTimeout = config.continue_on_listener_filters_timeout ?? false;
     const chains = config.filter_chains ?? [];

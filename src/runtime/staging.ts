@@ -43,6 +43,8 @@ export function stageOutrigger(): Stage {
       'bin/outrigger',
       ...filesUnder('dist', (f) => f.endsWith('.js') || f.endsWith('.json')),
       ...filesUnder('manifests', () => true),
+      // Outrigger's own protos (the NDS name table), loaded beside Envoy's.
+      ...filesUnder('proto', () => true),
       ...dependencyClosure().flatMap((dep) => filesUnder(`node_modules/${dep}`, (f) => runtimeFile(f) || f.endsWith('.proto'))),
     ],
     'outrigger-bin-',

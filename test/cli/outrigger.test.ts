@@ -95,3 +95,23 @@ describe('outrigger iptables', () => {
     });
   }
 });
+
+describe('outrigger proxy', () => {
+  test('without a bootstrap, proxy says -c is required; sidecar needs no bootstrap but the pod identity', () => {
+    const proxy = run(['proxy']);
+    assert.equal(proxy.status, 1);
+    assert.match(proxy.stderr, /required option '-c, --config-path <file>' not specified/);
+    const sidecar = run(['proxy', 'sidecar', '--domain', '$(POD_NAMESPACE).svc.cluster.local', '--proxyLogLevel=warning', '--proxyComponentLogLevel=misc:error', '--log_output_level=default:info']);
+    assert.equal(sidecar.status, 1);
+    assert.equal(sidecar.stderr, 'Error: POD_NAME is not set: the sidecar needs the pod\'s identity from its environment\n');
+  });
+
+  test('sidecar rejects a bad log level or PROXY_CONFIG before starting anything', () => {
+    const level = run(['proxy', 'sidecar', '--log_output_level=default:loud'], { POD_NAME: 'p', POD_NAMESPACE: 'default', INSTANCE_IP: '10.0.0.1' });
+    assert.equal(level.status, 1);
+    assert.match(level.stderr, /^Error: invalid value "default:loud" for --log_output_level: unknown level "loud"/);
+    const config = run(['proxy', 'sidecar'], { POD_NAME: 'p', POD_NAMESPACE: 'default', INSTANCE_IP: '10.0.0.1', PROXY_CONFIG: '{discoveryAddress: [' });
+    assert.equal(config.status, 1);
+    assert.match(config.stderr, /^Error: PROXY_CONFIG: /);
+  });
+});

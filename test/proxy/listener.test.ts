@@ -46,14 +46,14 @@ async function connectAs(port: number, original: { address: string; port: number
 const ORIGINAL_DST_FILTER = { name: 'envoy.filters.listener.original_dst', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.listener.original_dst.v3.OriginalDst' } };
 
 describe('use_original_dst and ORIGINAL_DST', () => {
-  test('virtualOutbound hands a connection to the listener of its original destination, else uses its own chain (PassthroughCluster)', async () => {
+  for (const [shape, listenerFilters] of [['with original_dst named', [ORIGINAL_DST_FILTER]], ["as Istio writes it, with use_original_dst alone (the filter is implied)", []]] as const) test(`virtualOutbound hands a connection to the listener of its original destination, else uses its own chain (PassthroughCluster), ${shape}`, async () => {
     const service = await track(await echoServer('service'));
     const direct = await track(await echoServer('direct'));
     const p = await track(await proxy({
       static_resources: {
         listeners: [
           {
-            name: 'virtualOutbound', address: sa('127.0.0.1', 0), use_original_dst: true, listener_filters: [ORIGINAL_DST_FILTER],
+            name: 'virtualOutbound', address: sa('127.0.0.1', 0), use_original_dst: true, listener_filters: [...listenerFilters],
             filter_chains: [{ filters: [tcpProxyFilter('PassthroughCluster')] }],
           },
           // Istio's per-service outbound listener: not bound, reached only by hand-off.

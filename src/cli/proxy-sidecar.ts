@@ -1,0 +1,80 @@
+// `outrigger proxy sidecar`: the injected istio-proxy container's command. Takes the
+// arguments the injection template writes (pilot-agent's names) and runs the agent
+// and data plane until SIGTERM, which drains the proxy, or /quitquitquit.
+import { Command, InvalidArgumentError } from 'commander';
+import { startSidecar } from '../agent/sidecar.js';
+import { IdentityError } from '../agent/identity.js';
+import { LogLevelError, scope, setOutputLevels } from '../log/index.js';
+import { UsageError } from './errors.js';
+
+const log = scope('sidecar');
+
+interface SidecarFlags {
+  domain?: string;
+  proxyLogLevel?: string;
+  proxyComponentLogLevel?: string;
+  log_output_level?: string;
+  log_as_json?: boolean;
+  concurrency?: number;
+  discoveryAddress?: string;
+}
+
+function nonNegativeInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`--concurrency must be a non-negative integer, got "${value}"`);
+  return n;
+}
+
+/** ProxyConfig durations arrive as "5s" (or "1.5s", "500ms"). */
+function durationSeconds(value: unknown, fallback: number): number {
+  if (typeof value !== 'string') return fallback;
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m)$/.exec(value.trim());
+  if (!match) return fallback;
+  const n = Number(match[1]);
+  return match[2] === 'ms' ? n / 1000 : match[2] === 'm' ? n * 60 : n;
+}
+
+export function proxySidecarCommand(): Command {
+  return new Command('sidecar')
+    .description("run the sidecar agent and proxy as the injected istio-proxy container does: identity from POD_NAME, POD_NAMESPACE, INSTANCE_IP and PROXY_CONFIG, configuration from discovery")
+    .option('--domain <domain>', "the pod's DNS domain (the injector passes $(POD_NAMESPACE).svc.cluster.local)")
+    .option('--proxyLogLevel <level>', 'proxy log level: trace, debug, info, warning, error, critical or off')
+    .option('--proxyComponentLogLevel <spec>', 'per-component proxy log levels (accepted; the proxy has one level)')
+    .option('--log_output_level <spec>', 'agent log levels, "scope:level,..."')
+    .option('--log_as_json', 'accepted for compatibility; logs stay in text form')
+    .option('--concurrency <n>', 'proxy worker threads (reported; one event loop for now)', nonNegativeInteger)
+    .option('--discoveryAddress <host:port>', "discovery server, overriding PROXY_CONFIG's discoveryAddress")
+    .action(async (opts: SidecarFlags) => {
+      try {
+        if (opts.log_output_level) setOutputLevels(opts.log_output_level);
+      } catch (error) {
+        if (error instanceof LogLevelError) throw new UsageError(error.message);
+        throw error;
+      }
+      if (opts.concurrency !== undefined && opts.concurrency > 1) log.warn(`--concurrency ${opts.concurrency}: this version runs one event loop`);
+      let sidecar;
+      try {
+        sidecar = await startSidecar({
+          env: process.env,
+          ...(opts.domain ? { domain: opts.domain } : {}),
+          ...(opts.discoveryAddress ? { discoveryAddress: opts.discoveryAddress } : {}),
+          ...(opts.proxyLogLevel ? { logLevel: opts.proxyLogLevel } : {}),
+        });
+      } catch (error) {
+        if (error instanceof IdentityError) throw new UsageError(error.message);
+        throw error;
+      }
+      const running = sidecar;
+      const drainSeconds = durationSeconds(running.identity.proxyConfig['terminationDrainDuration'], 5);
+      const onSignal = (signal: NodeJS.Signals) => {
+        log.info(`received ${signal}: draining for ${drainSeconds}s`);
+        void running.stop(drainSeconds);
+      };
+      process.on('SIGTERM', onSignal);
+      process.on('SIGINT', onSignal);
+      await running.proxy.closed();
+      await running.stop();
+      process.removeListener('SIGTERM', onSignal);
+      process.removeListener('SIGINT', onSignal);
+    });
+}
