@@ -7,6 +7,8 @@ import type { KubeObject } from '../kube/index.js';
 
 /** The runtime variable naming the registry directory inside the control plane's command. */
 export const REGISTRY_VAR = 'OUTRIGGER_REGISTRY';
+/** Where injected sidecars find the control plane: the istiod Service's plaintext xDS port. */
+export const RUNTIME_DISCOVERY_ADDRESS = 'istiod.istio-system.svc:15010';
 
 export function controlPlaneObjects(haveIstioSystem: boolean): KubeObject[] {
   const labels = { app: 'istiod', istio: 'pilot' };

@@ -5,10 +5,11 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { injectObject, loadSettings } from '../inject/kube-inject.js';
+import type { InjectionSettings } from '../inject/kube-inject.js';
 import { stringifyYamlDocuments } from '../kube/index.js';
 import type { KubeObject } from '../kube/index.js';
 import { configFileName, discoveryObjects } from './discovery-feed.js';
-import { controlPlaneObjects, REGISTRY_VAR } from './control-plane.js';
+import { controlPlaneObjects, REGISTRY_VAR, RUNTIME_DISCOVERY_ADDRESS } from './control-plane.js';
 import { KUBELET_BACKOFF } from './backoff.js';
 import type { BackoffPolicy } from './backoff.js';
 import { serviceRules } from './endpoints.js';
@@ -69,7 +70,7 @@ export function planFromManifests(options: ClusterOptions, runtimeVars: Record<s
     const haveIstioSystem = objects.some((o) => o.object.kind === 'Namespace' && o.object.metadata?.name === 'istio-system');
     objects = [...controlPlaneObjects(haveIstioSystem).map((object) => ({ object, source: 'the control plane (--discovery)' })), ...objects];
   }
-  const settings = options.sidecars ? loadSettings({}, '', process.env) : undefined;
+  const settings = options.sidecars ? runtimeInjectionSettings() : undefined;
   return planCluster(objects, {
     podCidr: options.podCidr,
     serviceCidr: options.serviceCidr,
@@ -78,6 +79,16 @@ export function planFromManifests(options: ClusterOptions, runtimeVars: Record<s
     runtimeVars,
     ...(settings ? { inject: (workload: KubeObject) => injectObject(workload, settings).object as KubeObject } : {}),
   });
+}
+
+/**
+ * The default injection settings, except that sidecars dial discovery's plaintext
+ * xDS port (15010): the runtime's istiod does not serve 15012's mTLS yet.
+ */
+function runtimeInjectionSettings(): InjectionSettings {
+  const settings = loadSettings({}, '', process.env);
+  const defaultConfig = { ...(settings.meshConfig['defaultConfig'] as Record<string, unknown>), discoveryAddress: RUNTIME_DISCOVERY_ADDRESS };
+  return { ...settings, meshConfig: { ...settings.meshConfig, defaultConfig } };
 }
 
 /** The cluster's address ranges must not be in use on this machine already. */

@@ -1,8 +1,9 @@
 // A namespace labelled istio-injection=enabled on the runtime: the pod is injected
 // through the shared injector, and its istio-init container really installs Istio's
 // capture rules in the pod's network namespace with exactly the injector's arguments
-// (capture everything, except the proxy's own ports 15090, 15021 and 15020). The
-// proxy itself cannot serve yet, so only the pod's shape and rules are checked.
+// (capture everything, except the proxy's own ports 15090, 15021 and 15020). No
+// istiod runs here, so the sidecar never becomes ready; runtime-mesh.test.ts covers
+// sidecars with discovery.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';

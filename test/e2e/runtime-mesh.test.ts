@@ -1,0 +1,106 @@
+// Bookinfo as a mesh on the local runtime: the default namespace asks for
+// injection, `up --discovery` runs istiod, and every pod gets istio-init's capture
+// and an istio-proxy running `outrigger proxy sidecar`, configured by discovery.
+// Pods become 2/2 only when their sidecar has its configuration; productpage's
+// page is assembled through the sidecars; applying Bookinfo's "all v1" routing
+// moves every reviews call to v1; `down` leaves no namespace behind.
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
+import { e2eUnavailable, repoRoot } from './netns.js';
+
+const skip = e2eUnavailable();
+const prefix = `ortest-rtm-${randomBytes(3).toString('hex')}-`;
+const dir = mkdtempSync(path.join(os.tmpdir(), 'ortest-rt-mesh-'));
+const stateDir = path.join(dir, 'state');
+
+function cli(args: string[], timeout = 60_000) {
+  const result = spawnSync(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'src/cli/main.ts'), args[0]!, '--state-dir', stateDir, ...args.slice(1)], { cwd: repoRoot, encoding: 'utf8', timeout });
+  return { status: result.status ?? 1, stdout: result.stdout ?? '', stderr: result.stderr ?? '' };
+}
+
+function ourNetns(): string[] {
+  return spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout.split('\n').map((l) => l.split(' ')[0]!).filter((n) => n.startsWith(prefix));
+}
+
+/** Pod rows of `get pods -A`: namespace, name, ready, status. */
+function pods(): string[][] {
+  const get = cli(['get', 'pods', '-A']);
+  assert.equal(get.status, 0, get.stderr);
+  return get.stdout.trim().split('\n').slice(1).map((r) => r.split(/\s{2,}/));
+}
+
+function podNamed(app: string): string {
+  const row = pods().find((p) => p[1]!.startsWith(`${app}-`));
+  assert.ok(row, `no ${app} pod`);
+  return row[1]!;
+}
+
+/** Which reviews pod served each of n productpage pages, called from productpage's own pod through its sidecar. */
+function reviewsVersions(n: number): string[] {
+  const loop = `for i in $(seq ${n}); do curl -s -m 5 http://productpage:9080/productpage; echo '<<end>>'; done`;
+  const out = cli(['exec', podNamed('productpage-v1'), '--', 'sh', '-c', loop]);
+  assert.equal(out.status, 0, out.stderr);
+  return out.stdout.split('<<end>>').slice(0, n).map((page) => /Reviews served by: reviews-(v\d)-/.exec(page)?.[1] ?? `no reviews in: ${page.slice(0, 300)}`);
+}
+
+describe('Bookinfo as a mesh on the local runtime (sidecars from discovery)', { skip }, () => {
+  after(() => {
+    if (existsSync(path.join(stateDir, 'state.json'))) cli(['down']);
+    for (const ns of ourNetns()) spawnSync('ip', ['netns', 'del', ns]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('up --discovery with an injection-enabled namespace: every Bookinfo pod 2/2, istiod 1/1', () => {
+    writeFileSync(path.join(dir, 'namespace.yaml'), 'apiVersion: v1\nkind: Namespace\nmetadata: {name: default, labels: {istio-injection: enabled}}\n');
+    const up = cli(['up', '-f', path.join(repoRoot, 'samples/bookinfo/bookinfo.yaml'), '-f', path.join(dir, 'namespace.yaml'), '--discovery', '--netns-prefix', prefix, '--pod-cidr', '10.246.0.0/16', '--service-cidr', '10.98.0.0/16', '--wait', '60'], 90_000);
+    assert.equal(up.status, 0, up.stderr + up.stdout);
+    const rows = pods();
+    assert.deepEqual(rows.map((p) => [p[0], p[1]!.replace(/-[a-z0-9]{10}-[a-z0-9]{5}$/, ''), p[2], p[3]]), [
+      ['default', 'details-v1', '2/2', 'Running'],
+      ['default', 'productpage-v1', '2/2', 'Running'],
+      ['default', 'ratings-v1', '2/2', 'Running'],
+      ['default', 'reviews-v1', '2/2', 'Running'],
+      ['default', 'reviews-v2', '2/2', 'Running'],
+      ['default', 'reviews-v3', '2/2', 'Running'],
+      ['istio-system', 'istiod', '1/1', 'Running'],
+    ]);
+  });
+
+  test("productpage's page is assembled through the sidecars, counted by productpage's proxy", () => {
+    const versions = reviewsVersions(6);
+    for (const v of versions) assert.match(v, /^v[123]$/);
+    const stats = cli(['exec', podNamed('productpage-v1'), '--', 'curl', '-s', 'http://127.0.0.1:15000/stats?filter=upstream_rq_2xx']);
+    assert.equal(stats.status, 0, stats.stderr);
+    for (const service of ['details', 'reviews']) {
+      assert.match(stats.stdout, new RegExp(`^cluster\\.outbound\\|9080\\|\\|${service}\\.default\\.svc\\.cluster\\.local\\.upstream_rq_2xx: [1-9]`, 'm'), stats.stdout);
+    }
+  });
+
+  test('applying "all v1" routing sends every reviews call to v1 through the v1 subset', async () => {
+    for (const file of ['destination-rule-all.yaml', 'virtual-service-all-v1.yaml']) {
+      const apply = cli(['apply', '-f', path.join(repoRoot, 'samples/bookinfo/networking', file)]);
+      assert.equal(apply.status, 0, apply.stderr);
+    }
+    const deadline = Date.now() + 15_000;
+    let versions: string[] = [];
+    for (;;) {
+      versions = reviewsVersions(6);
+      if (versions.every((v) => v === 'v1')) break;
+      if (Date.now() > deadline) assert.fail(`reviews still served by ${versions.join(', ')} 15 s after the routing was applied`);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    }
+    const clusters = cli(['exec', podNamed('productpage-v1'), '--', 'curl', '-s', 'http://127.0.0.1:15000/stats?filter=upstream_rq_2xx']);
+    assert.match(clusters.stdout, /^cluster\.outbound\|9080\|v1\|reviews\.default\.svc\.cluster\.local\.upstream_rq_2xx: [1-9]/m, clusters.stdout);
+  });
+
+  test('down removes every pod namespace', () => {
+    const down = cli(['down']);
+    assert.equal(down.status, 0, down.stderr);
+    assert.deepEqual(ourNetns(), []);
+  });
+});
