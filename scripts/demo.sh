@@ -2,9 +2,16 @@
 # The README's demo: installs what is missing, then runs Bookinfo as a mesh on the
 # local runtime — injected sidecars configured by discovery, traffic through them,
 # Istio routing applied and followed — and removes it again. Safe to run twice.
-# `npm run demo:capture` shows transparent capture alone.
+# `npm run demo:capture` shows transparent capture alone. `--keep` leaves the mesh running.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+keep=false
+for arg in "$@"; do
+  case "$arg" in
+    --keep) keep=true ;;
+    *) echo "usage: npm run demo [-- --keep]" >&2; exit 2 ;;
+  esac
+done
 bash scripts/setup.sh
 
 state=/run/outrigger-demo
@@ -29,12 +36,21 @@ pages() {
   cli exec "$productpage" -- sh -c "for i in \$(seq $1); do curl -s -m 5 http://productpage:9080/productpage | grep -o 'Reviews served by: [^ ]*' || echo 'no reviews'; done" | sort | uniq -c
 }
 
+step "What the injector added to productpage: istio-init (capture) and istio-proxy (uid 1337)"
+# describe's container sections, each container's args on one line.
+cli describe pod "$productpage" | awk '
+  /^Conditions:/ { exit }
+  /^(Init Containers|Containers):/ || /^  [a-z-]+:$/ || /^    (Image|User|Readiness):/ { print; next }
+  /^    Args:/ { inargs = 1; args = ""; next }
+  inargs && /^      / { sub(/^ +/, ""); args = args " " ($0 == "" ? "\"\"" : $0); next }
+  inargs { print "    Args:          " args; inargs = 0 }'
+
 step "Six pages from productpage, each assembled through the sidecars (reviews v1, v2, v3 share the load)"
 pages 6
 
 step "productpage's sidecar, as istioctl proxy-config shows it (outbound routes and reviews clusters)"
-ip netns exec "${prefix}default-${productpage}" node bin/outrigger pc routes 127.0.0.1:15000 --name 9080
-ip netns exec "${prefix}default-${productpage}" node bin/outrigger pc clusters 127.0.0.1:15000 --fqdn reviews.default.svc.cluster.local
+OUTRIGGER_STATE_DIR="$state" out pc routes "$productpage" --name 9080
+OUTRIGGER_STATE_DIR="$state" out pc clusters "$productpage" --fqdn reviews.default.svc.cluster.local
 
 step "outrigger apply: DestinationRules with subsets, then a VirtualService sending every reviews call to v1"
 cli apply -f samples/bookinfo/networking/destination-rule-all.yaml
@@ -49,6 +65,22 @@ pages 40
 
 step "What productpage's sidecar counted (successful requests per cluster)"
 cli exec "$productpage" -- curl -s 'http://127.0.0.1:15000/stats?filter=upstream_rq_2xx' | grep -v ': 0$'
+
+step "The reviews endpoints productpage's sidecar balances over, and the listeners that captured traffic lands on"
+OUTRIGGER_STATE_DIR="$state" out pc endpoints "$productpage" --cluster 'outbound|9080|v3|reviews.default.svc.cluster.local'
+OUTRIGGER_STATE_DIR="$state" out pc listeners "$productpage" --port 9080
+
+step "Capture at work: productpage's ISTIO_* rules with their packet counters"
+cli iptables-save "$productpage" | grep -E '^\[[0-9]+:[0-9]+\] -A ISTIO_(OUTPUT|INBOUND|REDIRECT|IN_REDIRECT)' | grep -v '^\[0:0\]' || true
+
+if $keep; then
+  trap - EXIT
+  step "Still running (--keep)"
+  echo "explore: node bin/outrigger get pods -A --state-dir $state"
+  echo "         node bin/outrigger exec $productpage --state-dir $state -- curl -s productpage:9080/productpage"
+  echo "stop:    node bin/outrigger down --state-dir $state"
+  exit 0
+fi
 
 step "outrigger down"
 trap - EXIT

@@ -98,6 +98,15 @@ describe('Bookinfo as a mesh on the local runtime (sidecars from discovery)', { 
     assert.match(clusters.stdout, /^cluster\.outbound\|9080\|v1\|reviews\.default\.svc\.cluster\.local\.upstream_rq_2xx: [1-9]/m, clusters.stdout);
   });
 
+  test('proxy-config takes a runtime pod as istioctl takes a pod: the subset clusters the DestinationRule made', () => {
+    const pc = spawnSync(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'src/cli/main.ts'), 'pc', 'clusters', `${podNamed('productpage-v1')}.default`, '--fqdn', 'reviews.default.svc.cluster.local'], { cwd: repoRoot, encoding: 'utf8', env: { ...process.env, OUTRIGGER_STATE_DIR: stateDir } });
+    assert.equal(pc.status, 0, pc.stderr);
+    for (const subset of ['-', 'v1', 'v2', 'v3']) assert.match(pc.stdout, new RegExp(`^reviews\\.default\\.svc\\.cluster\\.local\\s+9080\\s+${subset}\\s+outbound\\s+EDS`, 'm'), pc.stdout);
+    const missing = spawnSync(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'src/cli/main.ts'), 'pc', 'listeners', 'nosuchpod', '-n', 'default'], { cwd: repoRoot, encoding: 'utf8', env: { ...process.env, OUTRIGGER_STATE_DIR: stateDir } });
+    assert.equal(missing.status, 1);
+    assert.equal(missing.stderr, 'Error: pods "nosuchpod" not found in namespace "default"\n');
+  });
+
   test('down removes every pod namespace', () => {
     const down = cli(['down']);
     assert.equal(down.status, 0, down.stderr);
