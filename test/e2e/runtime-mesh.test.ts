@@ -3,11 +3,14 @@
 // and an istio-proxy running `outrigger proxy sidecar`, configured by discovery.
 // Pods become 2/2 only when their sidecar has its configuration; productpage's
 // page is assembled through the sidecars; applying Bookinfo's "all v1" routing
-// moves every reviews call to v1; `down` leaves no namespace behind.
+// moves every reviews call to v1; proxy-config reads a pod by name; an app bound to
+// the pod IP is reachable through its sidecar and one bound to 127.0.0.1 is not; a
+// pod without a sidecar still reaches the mesh; capture counters move; a killed
+// proxy is restarted and traffic recovers; `down` leaves no namespace behind.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
@@ -26,6 +29,46 @@ function cli(args: string[], timeout = 60_000) {
 function ourNetns(): string[] {
   return spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout.split('\n').map((l) => l.split(' ')[0]!).filter((n) => n.startsWith(prefix));
 }
+
+/** Two apps that each bind one address, and a client pod left without a sidecar. */
+function app(name: string, bind: string): string {
+  return `apiVersion: v1
+kind: Service
+metadata: {name: ${name}, namespace: default}
+spec: {selector: {app: ${name}}, ports: [{name: http, port: 8080}]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: ${name}, namespace: default}
+spec:
+  selector: {matchLabels: {app: ${name}}}
+  template:
+    metadata: {labels: {app: ${name}}}
+    spec:
+      containers:
+      - name: ${name}
+        image: example/${name}
+        command: [node, -e, "require('http').createServer((q, s) => s.end('${name}')).listen(8080, ${bind})"]
+        env: [{name: POD_IP, valueFrom: {fieldRef: {fieldPath: status.podIP}}}]
+        ports: [{containerPort: 8080}]
+        securityContext: {runAsUser: 1000, runAsGroup: 1000}
+`;
+}
+const EXTRA = [
+  app('local-only', "'127.0.0.1'"),
+  app('pod-ip-only', 'process.env.POD_IP'),
+  `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: outside, namespace: default}
+spec:
+  selector: {matchLabels: {app: outside}}
+  template:
+    metadata: {labels: {app: outside}, annotations: {sidecar.istio.io/inject: "false"}}
+    spec:
+      containers:
+      - {name: outside, image: example/outside, command: [sleep, "3600"], securityContext: {runAsUser: 1000, runAsGroup: 1000}}
+`,
+].join('---\n');
 
 /** Pod rows of `get pods -A`: namespace, name, ready, status. */
 function pods(): string[][] {
@@ -48,6 +91,21 @@ function reviewsVersions(n: number): string[] {
   return out.stdout.split('<<end>>').slice(0, n).map((page) => /Reviews served by: reviews-(v\d)-/.exec(page)?.[1] ?? `no reviews in: ${page.slice(0, 300)}`);
 }
 
+/** The pid of a container process of a pod: its environment names the pod, its command line has the words. */
+function findProcess(pod: string, words: string[]): number | undefined {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      if (!words.every((w) => cmdline.includes(w))) continue;
+      if (readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0').includes(`POD_NAME=${pod}`)) return Number(entry);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return undefined;
+}
+
 describe('Bookinfo as a mesh on the local runtime (sidecars from discovery)', { skip }, () => {
   after(() => {
     if (existsSync(path.join(stateDir, 'state.json'))) cli(['down']);
@@ -57,11 +115,15 @@ describe('Bookinfo as a mesh on the local runtime (sidecars from discovery)', { 
 
   test('up --discovery with an injection-enabled namespace: every Bookinfo pod 2/2, istiod 1/1', () => {
     writeFileSync(path.join(dir, 'namespace.yaml'), 'apiVersion: v1\nkind: Namespace\nmetadata: {name: default, labels: {istio-injection: enabled}}\n');
-    const up = cli(['up', '-f', path.join(repoRoot, 'samples/bookinfo/bookinfo.yaml'), '-f', path.join(dir, 'namespace.yaml'), '--discovery', '--netns-prefix', prefix, '--pod-cidr', '10.246.0.0/16', '--service-cidr', '10.98.0.0/16', '--wait', '60'], 90_000);
+    writeFileSync(path.join(dir, 'extra.yaml'), EXTRA);
+    const up = cli(['up', '-f', path.join(repoRoot, 'samples/bookinfo/bookinfo.yaml'), '-f', path.join(dir, 'namespace.yaml'), '-f', path.join(dir, 'extra.yaml'), '--discovery', '--netns-prefix', prefix, '--pod-cidr', '10.246.0.0/16', '--service-cidr', '10.98.0.0/16', '--wait', '60'], 90_000);
     assert.equal(up.status, 0, up.stderr + up.stdout);
     const rows = pods();
     assert.deepEqual(rows.map((p) => [p[0], p[1]!.replace(/-[a-z0-9]{10}-[a-z0-9]{5}$/, ''), p[2], p[3]]), [
       ['default', 'details-v1', '2/2', 'Running'],
+      ['default', 'local-only', '2/2', 'Running'],
+      ['default', 'outside', '1/1', 'Running'],
+      ['default', 'pod-ip-only', '2/2', 'Running'],
       ['default', 'productpage-v1', '2/2', 'Running'],
       ['default', 'ratings-v1', '2/2', 'Running'],
       ['default', 'reviews-v1', '2/2', 'Running'],
@@ -105,6 +167,44 @@ describe('Bookinfo as a mesh on the local runtime (sidecars from discovery)', { 
     const missing = spawnSync(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'src/cli/main.ts'), 'pc', 'listeners', 'nosuchpod', '-n', 'default'], { cwd: repoRoot, encoding: 'utf8', env: { ...process.env, OUTRIGGER_STATE_DIR: stateDir } });
     assert.equal(missing.status, 1);
     assert.equal(missing.stderr, 'Error: pods "nosuchpod" not found in namespace "default"\n');
+  });
+
+  test("Istio's inbound path: an app bound to the pod IP is reached, one bound only to 127.0.0.1 is not (503)", () => {
+    const call = (host: string) => cli(['exec', podNamed('productpage-v1'), '--', 'curl', '-s', '-m', '5', '-w', ' %{http_code}', `http://${host}:8080/`]);
+    assert.equal(call('pod-ip-only').stdout, 'pod-ip-only 200');
+    // The sidecar delivers to the pod's address from 127.0.0.6, where nothing listens.
+    assert.match(call('local-only').stdout, / 503$/);
+  });
+
+  test('a pod without a sidecar still calls a Service VIP, and is answered through the sidecar of the pod it reaches', () => {
+    const page = cli(['exec', podNamed('outside'), '--', 'curl', '-s', '-m', '5', 'http://productpage:9080/productpage']);
+    assert.equal(page.status, 0, page.stderr);
+    assert.match(page.stdout, /Reviews served by: reviews-v1-/);
+  });
+
+  test("the pod's capture counters show outbound and inbound traffic", () => {
+    const rules = cli(['iptables-save', podNamed('productpage-v1')]);
+    assert.equal(rules.status, 0, rules.stderr);
+    const counter = (rule: RegExp) => Number(/^\[(\d+):\d+\]/.exec(rules.stdout.split('\n').find((l) => rule.test(l)) ?? '')?.[1] ?? 0);
+    assert.ok(counter(/-A ISTIO_OUTPUT -j ISTIO_REDIRECT$/) > 0, rules.stdout);
+    assert.ok(counter(/-A ISTIO_IN_REDIRECT -p tcp -j REDIRECT --to-ports 15006$/) > 0, rules.stdout);
+  });
+
+  test('a killed proxy is restarted and traffic recovers', async () => {
+    const pod = podNamed('details-v1');
+    const proxyPid = findProcess(pod, ['proxy', 'sidecar']);
+    assert.ok(proxyPid, `no istio-proxy process of ${pod}`);
+    process.kill(proxyPid, 'SIGKILL');
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const row = pods().find((p) => p[1] === pod)!;
+      if (row[2] === '2/2' && row[4] === '1' && findProcess(pod, ['proxy', 'sidecar']) !== proxyPid) break;
+      if (Date.now() > deadline) assert.fail(`details did not come back: ${row.join(' ')}`);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    }
+    assert.match(reviewsVersions(1)[0]!, /^v1$/);
+    const page = cli(['exec', podNamed('productpage-v1'), '--', 'curl', '-s', '-m', '5', 'http://productpage:9080/productpage']);
+    assert.match(page.stdout, /<h2>Book Details<\/h2>/);
   });
 
   test('down removes every pod namespace', () => {
