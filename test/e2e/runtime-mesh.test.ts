@@ -134,8 +134,10 @@ describe('Bookinfo as a mesh on the local runtime (sidecars from discovery)', { 
   });
 
   test("productpage's page is assembled through the sidecars, counted by productpage's proxy", () => {
-    const versions = reviewsVersions(6);
+    // Thirty pages: the chance that the sidecar's balancing never picks one of three versions is ~1e-5.
+    const versions = reviewsVersions(30);
     for (const v of versions) assert.match(v, /^v[123]$/);
+    assert.deepEqual([...new Set(versions)].sort(), ['v1', 'v2', 'v3']);
     const stats = cli(['exec', podNamed('productpage-v1'), '--', 'curl', '-s', 'http://127.0.0.1:15000/stats?filter=upstream_rq_2xx']);
     assert.equal(stats.status, 0, stats.stderr);
     for (const service of ['details', 'reviews']) {
