@@ -2,7 +2,8 @@
 // captured "pods", both fed by `outrigger discovery` over ADS. Nothing is written
 // by hand for the proxies — their listeners, routes, clusters and endpoints come
 // from a registry directory — and an HTTP call to the service address crosses
-// both sidecars to the app. Changing the registry moves the traffic.
+// both sidecars to the app. Editing a VirtualService in the directory shifts a
+// weighted split between two versions; removing the pods leaves calls no upstream.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -19,7 +20,10 @@ const PROXY_UID = 1337;
 const APP_UID = 1000;
 const REVIEWS_VIP = '10.96.0.10';
 
-function registry(reviewsVersion: string): string {
+/** reviews-v2 is a second pod address in the server namespace, behind the same sidecar. */
+const REVIEWS_V2_IP = '10.250.0.3';
+
+function registry(): string {
   return `apiVersion: v1
 kind: Service
 metadata: {name: reviews, namespace: default, labels: {app: reviews}}
@@ -38,14 +42,41 @@ status: {podIP: ${POD_V4}}
 ---
 apiVersion: v1
 kind: Pod
-metadata: {name: reviews-${reviewsVersion}-def, namespace: default, labels: {app: reviews, version: ${reviewsVersion}}}
+metadata: {name: reviews-v1-def, namespace: default, labels: {app: reviews, version: v1}}
 spec: {containers: [{name: reviews, image: reviews, ports: [{containerPort: 9080}]}]}
 status: {podIP: ${PEER_V4}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: reviews-v2-ghi, namespace: default, labels: {app: reviews, version: v2}}
+spec: {containers: [{name: reviews, image: reviews, ports: [{containerPort: 9080}]}]}
+status: {podIP: ${REVIEWS_V2_IP}}
+`;
+}
+
+/** Istio routing for reviews: subsets by version, and a weighted split between them. */
+function routing(v1Weight: number): string {
+  return `apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: reviews, namespace: default}
+spec:
+  host: reviews
+  subsets: [{name: v1, labels: {version: v1}}, {name: v2, labels: {version: v2}}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews, namespace: default}
+spec:
+  hosts: [reviews]
+  http:
+  - route:
+    - {destination: {host: reviews, subset: v1}, weight: ${v1Weight}}
+    - {destination: {host: reviews, subset: v2}, weight: ${100 - v1Weight}}
 `;
 }
 
 /** An HTTP app that names itself and says who connected (the sidecar delivers from 127.0.0.6). */
-const APP = `require('http').createServer((q, s) => s.end('reviews ' + q.socket.remoteAddress + ' ' + (q.headers['x-forwarded-proto'] ?? '-') + '\\n')).listen(9080, '0.0.0.0', () => console.log('{"event":"ready"}'))`;
+const app = (name: string, ip: string) => `require('http').createServer((q, s) => s.end('${name} ' + q.socket.remoteAddress + '\\n')).listen(9080, '${ip}', () => console.log('{"event":"ready"}'))`;
 
 const skip = e2eUnavailable();
 
@@ -111,7 +142,7 @@ describe('outrigger proxy sidecar, fed by outrigger discovery, in two captured p
     t = createTopology();
     configDir = mkdtempSync(path.join(os.tmpdir(), 'ortest-sidecar-registry-'));
     chmodSync(configDir, 0o755);
-    writeFileSync(path.join(configDir, 'mesh.yaml'), registry('v1'));
+    writeFileSync(path.join(configDir, 'mesh.yaml'), registry());
     // Capture as istio-init installs it; discovery's port is kept out of inbound capture.
     for (const ns of [t.pod, t.peer]) {
       const applied = ns.run([process.execPath, outrigger, 'iptables', '-p', '15001', '-z', '15006', '-u', String(PROXY_UID), '-m', 'REDIRECT', '-i', '*', '-b', '*', '-d', '15090,15021,15020,15010']);
@@ -124,7 +155,9 @@ describe('outrigger proxy sidecar, fed by outrigger discovery, in two captured p
       launch(name, ns, [process.execPath, staged.path('bin/outrigger'), 'proxy', 'sidecar', '--domain', '$(POD_NAMESPACE).svc.cluster.local', '--proxyLogLevel=warning', '--log_output_level=default:info'], { uid: PROXY_UID, env: sidecarEnv(pod, ip, app, discovery) }, 'status 15020');
     await sidecar(t.pod, 'productpage sidecar', 'productpage-v1-abc', POD_V4, 'productpage', `${PEER_V4}:15010`);
     await sidecar(t.peer, 'reviews sidecar', 'reviews-v1-def', PEER_V4, 'reviews', '127.0.0.1:15010');
-    await launch('reviews app', t.peer, [process.execPath, '-e', APP], { uid: APP_UID }, '"ready"');
+    assert.equal(t.peer.run(['ip', 'addr', 'add', `${REVIEWS_V2_IP}/32`, 'dev', 'lo']).status, 0);
+    await launch('reviews-v1 app', t.peer, [process.execPath, '-e', app('reviews-v1', PEER_V4)], { uid: APP_UID }, '"ready"');
+    await launch('reviews-v2 app', t.peer, [process.execPath, '-e', app('reviews-v2', REVIEWS_V2_IP)], { uid: APP_UID }, '"ready"');
     await waitReady(t.pod, 'productpage sidecar');
     await waitReady(t.peer, 'reviews sidecar');
   });
@@ -153,14 +186,43 @@ describe('outrigger proxy sidecar, fed by outrigger discovery, in two captured p
   test('an HTTP call to the service address crosses both sidecars and reaches the app from 127.0.0.6', () => {
     const reply = t.pod.run(['curl', '-sS', '--max-time', '5', `http://${REVIEWS_VIP}:9080/reviews/0`], { uid: APP_UID });
     assert.equal(reply.status, 0, `${reply.stderr}\n${logs()}`);
-    assert.match(reply.stdout, /^reviews 127\.0\.0\.6 /, reply.stdout);
+    assert.match(reply.stdout, /^reviews-v[12] 127\.0\.0\.6\n$/, reply.stdout);
     // The client's sidecar counted it as a success of the service's outbound cluster.
     const stats = t.pod.run(['curl', '-sS', 'http://127.0.0.1:15000/stats?filter=upstream_rq_2xx']);
     assert.match(stats.stdout, /^cluster\.outbound\|9080\|\|reviews\.default\.svc\.cluster\.local\.upstream_rq_2xx: 1$/m, stats.stdout);
   });
 
-  test('the registry changes and the sidecar follows: the pod leaves the service, calls get no upstream', async () => {
-    writeFileSync(path.join(configDir, 'mesh.yaml'), registry('v1').replace(/kind: Pod\nmetadata: \{name: reviews[\s\S]*$/, 'kind: ConfigMap\nmetadata: {name: placeholder, namespace: default}\n'));
+  /** Which version answered each of n calls to the service, made from the client pod as the app's uid. */
+  function versions(n: number): string[] {
+    const loop = `for i in $(seq ${n}); do curl -s --max-time 5 http://${REVIEWS_VIP}:9080/; done`;
+    const r = t.pod.run(['sh', '-c', loop], { uid: APP_UID });
+    return r.stdout.split('\n').filter(Boolean).map((l) => l.split(' ')[0]!);
+  }
+
+  async function until(what: string, ok: () => boolean): Promise<void> {
+    const deadline = Date.now() + 10_000;
+    while (!ok()) {
+      if (Date.now() > deadline) throw new Error(`${what} within 10 s:\n${logs()}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+
+  test('editing a VirtualService in the registry directory shifts the weighted split, with nothing restarted', async () => {
+    writeFileSync(path.join(configDir, 'routing.yaml'), routing(100));
+    await until('all calls to v1', () => versions(10).every((v) => v === 'reviews-v1'));
+    writeFileSync(path.join(configDir, 'routing.yaml'), routing(20));
+    await until('a call to v2', () => versions(5).includes('reviews-v2'));
+    const split = versions(60);
+    const v2 = split.filter((v) => v === 'reviews-v2').length;
+    assert.equal(split.length, 60, split.join(' '));
+    // 80 % to v2: 48 expected, and 36..59 holds with probability above 0.9998.
+    assert.ok(v2 >= 36 && v2 <= 59, `v2 answered ${v2} of 60`);
+    const clusters = t.pod.run([process.execPath, outrigger, 'proxy-config', 'cluster', '127.0.0.1:15000', '--fqdn', 'reviews.default.svc.cluster.local']);
+    for (const subset of ['v1', 'v2']) assert.match(clusters.stdout, new RegExp(`reviews\\.default\\.svc\\.cluster\\.local\\s+9080\\s+${subset}\\s+outbound\\s+EDS`), clusters.stdout);
+  });
+
+  test('the registry changes and the sidecar follows: the pods leave the service, calls get no upstream', async () => {
+    writeFileSync(path.join(configDir, 'mesh.yaml'), registry().replace(/kind: Pod\nmetadata: \{name: reviews[\s\S]*$/, 'kind: ConfigMap\nmetadata: {name: placeholder, namespace: default}\n'));
     const deadline = Date.now() + 10_000;
     let last = '';
     for (;;) {
