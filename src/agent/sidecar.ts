@@ -15,7 +15,7 @@ import { discoveryAddress, numberSetting, sidecarIdentity } from './identity.js'
 import type { SidecarIdentity } from './identity.js';
 import { parsePrometheusAnnotations, startStatusServer } from './status-server.js';
 import type { StatusServer } from './status-server.js';
-import { dataPlaneApplier, NameTableType } from './xds-apply.js';
+import { dataPlaneApplier, NameTableType } from '../proxy/ads-apply.js';
 
 const log = scope('sidecar');
 

@@ -2,6 +2,8 @@
 // (Envoy's order: listeners only open once their clusters have warmed), serves
 // the admin API, and drains on SIGTERM.
 import { RouteConfigProviders } from './http/route-config-provider.js';
+import { startBootstrapAds } from './bootstrap-ads.js';
+import type { BootstrapAds } from './bootstrap-ads.js';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
@@ -77,6 +79,7 @@ export class ProxyServer implements AdminTarget {
   private readonly activeListeners: Gauge;
   private readonly activeClusters: Gauge;
   private draining: Promise<void> | undefined;
+  private bootstrapAds: BootstrapAds | undefined;
   private readonly quitWaiters: (() => void)[] = [];
 
   /** Route configurations from RDS (the xDS client updates them). */
@@ -126,6 +129,12 @@ export class ProxyServer implements AdminTarget {
     } catch (error) {
       await this.admin.close();
       this.clusterManager.close();
+      throw error;
+    }
+    try {
+      this.bootstrapAds = await startBootstrapAds(this);
+    } catch (error) {
+      await this.shutdown();
       throw error;
     }
     this.setState('LIVE');
@@ -211,6 +220,7 @@ export class ProxyServer implements AdminTarget {
 
   /** Closes everything now. */
   async shutdown(): Promise<void> {
+    this.bootstrapAds?.stop();
     await this.listenerManager.drain(0);
     this.listenerManager.close();
     this.clusterManager.close();

@@ -8,8 +8,13 @@ const ANY_FIELD = '*';
 
 const supported: Record<string, readonly string[] | typeof ANY_FIELD> = {
   // Bootstrap
-  'envoy.config.bootstrap.v3.Bootstrap': ['node', 'static_resources', 'admin'],
+  'envoy.config.bootstrap.v3.Bootstrap': ['node', 'static_resources', 'dynamic_resources', 'admin'],
   'envoy.config.bootstrap.v3.Bootstrap.StaticResources': ['listeners', 'clusters'],
+  // ADS only: CDS and LDS from the ADS stream, the stream over gRPC to a static cluster.
+  'envoy.config.bootstrap.v3.Bootstrap.DynamicResources': ['ads_config', 'cds_config', 'lds_config'],
+  'envoy.config.core.v3.ApiConfigSource': ['api_type', 'transport_api_version', 'grpc_services', 'set_node_on_first_message_only'],
+  'envoy.config.core.v3.GrpcService': ['envoy_grpc'],
+  'envoy.config.core.v3.GrpcService.EnvoyGrpc': ['cluster_name'],
   'envoy.config.bootstrap.v3.Admin': ['address'],
   // Identity and metadata only label the proxy; they never change traffic.
   'envoy.config.core.v3.Node': ANY_FIELD,

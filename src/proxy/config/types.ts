@@ -116,6 +116,11 @@ export interface Bootstrap {
   node?: { id?: string; cluster?: string; metadata?: JsonObject } & JsonObject;
   admin?: Admin;
   static_resources?: { listeners?: Listener[]; clusters?: Cluster[] };
+  dynamic_resources?: {
+    ads_config?: { api_type?: string; transport_api_version?: string; grpc_services?: { envoy_grpc?: { cluster_name?: string } }[]; set_node_on_first_message_only?: boolean };
+    cds_config?: JsonObject;
+    lds_config?: JsonObject;
+  };
 }
 
 export interface TcpProxyConfig {

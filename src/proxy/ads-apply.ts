@@ -1,10 +1,11 @@
-// What the agent does with each xDS response: decode it under the proxy's strict
+// What the proxy does with each xDS response: decode it under the proxy's strict
 // policy (a refusal becomes a NACK naming the field), then install it — clusters
 // warm before they replace the old ones, listeners are swapped in place, route
 // configurations and endpoints are updated — and subscribe to the routes and
 // endpoints the new listeners and clusters name.
-import { decodeResourceJson, typeUrls } from '../proxy/index.js';
-import type { ProxyServer } from '../proxy/index.js';
+import { decodeResourceJson } from './config/resources.js';
+import { typeUrls } from './config/protos.js';
+import type { ProxyServer } from './server.js';
 import type { JsonObject } from '../xds/ads-server.js';
 import { ClusterType, EndpointType, ListenerType, RouteType } from '../xds/ads-client.js';
 import type { AdsClient } from '../xds/ads-client.js';
