@@ -2,13 +2,13 @@
 // captured "pods", both fed by `outrigger discovery` over ADS. Nothing is written
 // by hand for the proxies — their listeners, routes, clusters and endpoints come
 // from a registry directory — and an HTTP call to the service address crosses
-// both sidecars to the app. Editing a VirtualService in the directory shifts a
+// both sidecars to the app, also by name through the agent's DNS proxy. Editing a VirtualService in the directory shifts a
 // weighted split between two versions; removing the pods leaves calls no upstream.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createTopology, e2eUnavailable, outrigger, PEER_V4, POD_V4 } from './netns.js';
@@ -119,6 +119,7 @@ describe('outrigger proxy sidecar, fed by outrigger discovery, in two captured p
       SERVICE_ACCOUNT: app,
       ISTIO_META_WORKLOAD_NAME: `${app}-v1`,
       PROXY_CONFIG: JSON.stringify({ discoveryAddress: discovery, terminationDrainDuration: '1s' }),
+      ...(ip === POD_V4 ? { ISTIO_META_DNS_CAPTURE: 'true' } : {}),
     };
   }
 
@@ -144,10 +145,15 @@ describe('outrigger proxy sidecar, fed by outrigger discovery, in two captured p
     chmodSync(configDir, 0o755);
     writeFileSync(path.join(configDir, 'mesh.yaml'), registry());
     // Capture as istio-init installs it; discovery's port is kept out of inbound capture.
+    // The client pod also captures DNS (as ISTIO_META_DNS_CAPTURE does), so that its agent's DNS proxy answers service names.
     for (const ns of [t.pod, t.peer]) {
-      const applied = ns.run([process.execPath, outrigger, 'iptables', '-p', '15001', '-z', '15006', '-u', String(PROXY_UID), '-m', 'REDIRECT', '-i', '*', '-b', '*', '-d', '15090,15021,15020,15010']);
+      const dns = ns === t.pod ? ['--redirect-dns', '--capture-all-dns'] : [];
+      const applied = ns.run([process.execPath, outrigger, 'iptables', '-p', '15001', '-z', '15006', '-u', String(PROXY_UID), '-m', 'REDIRECT', '-i', '*', '-b', '*', '-d', '15090,15021,15020,15010', ...dns]);
       assert.equal(applied.status, 0, applied.stderr);
     }
+    // The pod's resolver, as the kubelet writes it: a cluster DNS address and the namespace's search path.
+    mkdirSync(`/etc/netns/${t.pod.name}`, { recursive: true });
+    writeFileSync(`/etc/netns/${t.pod.name}/resolv.conf`, 'nameserver 10.96.0.53\nsearch default.svc.cluster.local svc.cluster.local cluster.local\noptions ndots:5\n');
     // The service address is routed like any off-pod address; capture takes it first.
     assert.equal(t.pod.run(['ip', 'route', 'add', 'default', 'via', PEER_V4]).status, 0);
     await launch('discovery', t.peer, [process.execPath, outrigger, 'discovery', '--configDir', configDir, '--grpcAddr', '0.0.0.0:15010', '--monitoringAddr', '127.0.0.1:15014', '--webhookPort', '0'], {}, 'serving ADS');
@@ -163,6 +169,7 @@ describe('outrigger proxy sidecar, fed by outrigger discovery, in two captured p
   });
 
   after(() => {
+    if (t) rmSync(`/etc/netns/${t.pod.name}`, { recursive: true, force: true });
     for (const c of children) if (c.child.exitCode === null) c.child.kill('SIGKILL');
     t?.dispose();
     staged?.remove();
@@ -190,6 +197,15 @@ describe('outrigger proxy sidecar, fed by outrigger discovery, in two captured p
     // The client's sidecar counted it as a success of the service's outbound cluster.
     const stats = t.pod.run(['curl', '-sS', 'http://127.0.0.1:15000/stats?filter=upstream_rq_2xx']);
     assert.match(stats.stdout, /^cluster\.outbound\|9080\|\|reviews\.default\.svc\.cluster\.local\.upstream_rq_2xx: 1$/m, stats.stdout);
+  });
+
+  test("a call by service name: the client agent's DNS proxy answers from discovery's name table", () => {
+    const resolved = t.pod.run(['getent', 'hosts', 'reviews'], { uid: APP_UID });
+    assert.equal(resolved.status, 0, `${resolved.stderr}\n${logs()}`);
+    assert.match(resolved.stdout, new RegExp(`^${REVIEWS_VIP.replaceAll('.', '\\.')}\\s+reviews`), resolved.stdout);
+    const reply = t.pod.run(['curl', '-sS', '--max-time', '5', 'http://reviews:9080/'], { uid: APP_UID });
+    assert.equal(reply.status, 0, reply.stderr);
+    assert.match(reply.stdout, /^reviews-v[12] 127\.0\.0\.6\n$/);
   });
 
   /** Which version answered each of n calls to the service, made from the client pod as the app's uid. */
