@@ -182,6 +182,9 @@ describe('outrigger proxy sidecar, fed by outrigger discovery, in two captured p
     for (const expected of [/0\.0\.0\.0\s+15001\s+ALL\s+PassthroughCluster/, /0\.0\.0\.0\s+15006\s+/, /0\.0\.0\.0\s+9080\s+.*Route: 9080/]) {
       assert.match(listeners.stdout, expected, listeners.stdout);
     }
+    const routes = t.pod.run([process.execPath, outrigger, 'proxy-config', 'route', '127.0.0.1:15000', '--name', '9080']);
+    assert.equal(routes.status, 0, routes.stderr);
+    assert.match(routes.stdout, /^9080\s+reviews\.default\.svc\.cluster\.local:9080\s+reviews, reviews\.default\.svc \+ \d+ more\.\.\.\s+\/\*/m, routes.stdout);
     const clusters = t.pod.run([process.execPath, outrigger, 'proxy-config', 'cluster', '127.0.0.1:15000', '--fqdn', 'reviews.default.svc.cluster.local']);
     assert.equal(clusters.status, 0, clusters.stderr);
     assert.match(clusters.stdout, /reviews\.default\.svc\.cluster\.local\s+9080\s+-\s+outbound\s+EDS/, clusters.stdout);
