@@ -14,6 +14,7 @@ export function discoveryCommand(): Command {
     .requiredOption('--configDir <dir>', 'directory of Kubernetes YAML (Services, Pods, Endpoints, ServiceEntries, VirtualServices, DestinationRules), watched for changes')
     .option('--grpcAddr <address>', 'ADS address', ':15010')
     .option('--monitoringAddr <address>', 'monitoring address (/metrics, /debug/syncz, /ready)', ':15014')
+    .option('--httpAddr <address>', 'debug address serving /debug/syncz, /metrics and /ready as the monitoring address does (pilot-discovery: :8080); off unless given')
     .option('--meshConfig <file>', 'mesh config (the mesh key of the istio ConfigMap)')
     .option('--webhookPort <port>', 'serve the sidecar injection webhook (POST /inject) on this port, as istiod does; 0 turns it off', '15017')
     .option('--injectConfigFile <file>', 'injection config for the webhook (default: Outrigger\'s template)')
@@ -21,7 +22,7 @@ export function discoveryCommand(): Command {
     .option('--tlsCertFile <file>', 'webhook serving certificate (default: a CA and certificate made for this run)')
     .option('--tlsKeyFile <file>', 'webhook serving key')
     .option('--log_output_level <levels>', 'log levels per scope, e.g. default:info,ads:debug')
-    .action(async (opts: { configDir: string; grpcAddr: string; monitoringAddr: string; meshConfig?: string; log_output_level?: string; webhookPort: string; injectConfigFile?: string; valuesFile?: string; tlsCertFile?: string; tlsKeyFile?: string }) => {
+    .action(async (opts: { configDir: string; grpcAddr: string; monitoringAddr: string; httpAddr?: string; meshConfig?: string; log_output_level?: string; webhookPort: string; injectConfigFile?: string; valuesFile?: string; tlsCertFile?: string; tlsKeyFile?: string }) => {
       try {
         if (opts.log_output_level) setOutputLevels(opts.log_output_level);
         if (!/^\d+$/.test(opts.webhookPort) || Number(opts.webhookPort) > 65535) throw new UsageError(`invalid value "${opts.webhookPort}" for --webhookPort: not a port number`);
@@ -31,6 +32,7 @@ export function discoveryCommand(): Command {
           configDir: opts.configDir,
           grpcAddr: opts.grpcAddr,
           monitoringAddr: opts.monitoringAddr,
+          ...(opts.httpAddr ? { httpAddr: opts.httpAddr } : {}),
           ...(opts.meshConfig ? { meshConfigFile: opts.meshConfig } : {}),
           ...(webhookPort > 0
             ? { webhook: { port: webhookPort, ...(opts.injectConfigFile ? { injectConfigFile: opts.injectConfigFile } : {}), ...(opts.valuesFile ? { valuesFile: opts.valuesFile } : {}), ...(opts.tlsCertFile ? { tlsCertFile: opts.tlsCertFile, tlsKeyFile: opts.tlsKeyFile! } : {}) } }

@@ -22,6 +22,8 @@ export interface DiscoveryOptions {
   configDir: string;
   grpcAddr: string;
   monitoringAddr: string;
+  /** pilot-discovery's debug address (8080): the same /debug/syncz, /metrics and /ready; absent: not served. */
+  httpAddr?: string;
   meshConfigFile?: string;
   /** The injection webhook, served as istiod does on 15017; absent: not served. */
   webhook?: {
@@ -38,6 +40,7 @@ export interface DiscoveryOptions {
 export interface DiscoveryServer {
   grpcPort: number;
   monitoringPort: number;
+  httpPort: number | undefined;
   webhook: WebhookServer | undefined;
   /** The CA that signed a generated webhook certificate (for the caBundle), if one was made. */
   webhookCaFile: string | undefined;
@@ -85,7 +88,7 @@ export async function startDiscovery(options: DiscoveryOptions): Promise<Discove
   const ads = await startAdsServer({ address: options.grpcAddr, source });
   log.info(`serving ADS on ${options.grpcAddr} (port ${ads.port}) from ${options.configDir}`);
 
-  const monitoring = http.createServer((req, res) => {
+  const handle = (req: http.IncomingMessage, res: http.ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname === '/ready') {
       res.end('ready\n');
@@ -114,13 +117,19 @@ export async function startDiscovery(options: DiscoveryOptions): Promise<Discove
       res.statusCode = 404;
       res.end('not found\n');
     }
-  });
-  const { host, port } = hostPort(options.monitoringAddr);
-  await new Promise<void>((resolve, reject) => {
-    monitoring.once('error', reject);
-    monitoring.listen(port, host, () => resolve());
-  });
+  };
+  const serveHttp = async (address: string): Promise<http.Server> => {
+    const server = http.createServer(handle);
+    const { host, port } = hostPort(address);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => resolve());
+    });
+    return server;
+  };
+  const monitoring = await serveHttp(options.monitoringAddr);
   const monitoringPort = (monitoring.address() as { port: number }).port;
+  const debug = options.httpAddr !== undefined ? await serveHttp(options.httpAddr) : undefined;
 
   let webhook: WebhookServer | undefined;
   let generatedDir: string | undefined;
@@ -152,6 +161,7 @@ export async function startDiscovery(options: DiscoveryOptions): Promise<Discove
   return {
     grpcPort: ads.port,
     monitoringPort,
+    httpPort: debug ? (debug.address() as { port: number }).port : undefined,
     webhook,
     webhookCaFile: generatedDir ? path.join(generatedDir, 'ca.pem') : undefined,
     source,
@@ -160,6 +170,7 @@ export async function startDiscovery(options: DiscoveryOptions): Promise<Discove
     close: async () => {
       stopWatching();
       monitoring.close();
+      debug?.close();
       await webhook?.close();
       await ads.close();
       if (generatedDir) rmSync(generatedDir, { recursive: true, force: true });

@@ -55,7 +55,7 @@ describe('outrigger discovery', () => {
     dir = mkdtempSync(path.join(tmpdir(), 'registry-'));
     copyFileSync(path.join(here, 'fixtures', 'bookinfo.yaml'), path.join(dir, 'bookinfo.yaml'));
     writeFileSync(path.join(dir, 'reviews-routing.yaml'), vs(100, 0));
-    server = await startDiscovery({ configDir: dir, grpcAddr: '127.0.0.1:0', monitoringAddr: '127.0.0.1:0' });
+    server = await startDiscovery({ configDir: dir, grpcAddr: '127.0.0.1:0', monitoringAddr: '127.0.0.1:0', httpAddr: '127.0.0.1:0' });
   });
   after(async () => {
     await server.close();
@@ -97,6 +97,9 @@ describe('outrigger discovery', () => {
     const syncz = (await (await fetch(`http://127.0.0.1:${server.monitoringPort}/debug/syncz`)).json()) as Obj[];
     const mine = syncz.find((s) => s['proxy'] === NODE)!;
     assert.equal(mine['watches'][0]['acked'], pushed['version_info']);
+    // The debug address (--httpAddr) answers the same.
+    const debugSyncz = (await (await fetch(`http://127.0.0.1:${server.httpPort}/debug/syncz`)).json()) as Obj[];
+    assert.equal(debugSyncz.find((s) => s['proxy'] === NODE)!['watches'][0]['acked'], pushed['version_info']);
     const metrics = await (await fetch(`http://127.0.0.1:${server.monitoringPort}/metrics`)).text();
     assert.match(metrics, /^pilot_xds 1$/m);
     assert.match(metrics, /^outrigger_config_reload_errors_total 1$/m);
