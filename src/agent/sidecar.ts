@@ -7,7 +7,8 @@ import { readFileSync } from 'node:fs';
 import { startProxy } from '../proxy/index.js';
 import type { ProxyServer } from '../proxy/index.js';
 import { scope } from '../log/index.js';
-import { AdsClient, ClusterType, EndpointType, ListenerType, RouteType } from '../xds/ads-client.js';
+import { ClusterType, EndpointType, ListenerType, RouteType } from '../xds/ads-client.js';
+import type { AdsClient } from '../xds/ads-client.js';
 import { parseAppProbers } from './app-probers.js';
 import { DnsProxy } from './dns-proxy.js';
 import type { NameInfo } from './dns-proxy.js';
@@ -15,7 +16,7 @@ import { discoveryAddress, numberSetting, sidecarIdentity } from './identity.js'
 import type { SidecarIdentity } from './identity.js';
 import { parsePrometheusAnnotations, startStatusServer } from './status-server.js';
 import type { StatusServer } from './status-server.js';
-import { dataPlaneApplier, NameTableType } from '../proxy/ads-apply.js';
+import { connectAds, NameTableType } from '../proxy/ads-apply.js';
 
 const log = scope('sidecar');
 
@@ -69,14 +70,11 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     await dns.start();
   }
 
-  let ads!: AdsClient;
-  const applier = dataPlaneApplier(proxy, () => ads, (table) => dns?.setTable(table as Record<string, NameInfo>));
-  ads = new AdsClient({
+  const { client: ads, applier } = connectAds(proxy, {
     address: `${xds.host.includes(':') ? `[${xds.host}]` : xds.host}:${xds.port}`,
     node: { id: identity.nodeId, cluster: identity.cluster, metadata: identity.metadata },
-    apply: (typeUrl, resources, version) => applier.apply(typeUrl, resources, version),
+    onNameTable: (table) => dns?.setTable(table as Record<string, NameInfo>),
   });
-  ads.start();
   if (dnsCapture) ads.subscribe(NameTableType, []);
 
   // Ready once the first full configuration is in: clusters, listeners, and (when named) endpoints and routes.

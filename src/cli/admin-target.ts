@@ -15,16 +15,22 @@ export interface AdminTarget {
 
 const ADMIN_PORT = 15000;
 
-function isAddress(target: string): boolean {
-  return /^\d+$/.test(target) || /^https?:\/\//.test(target) || /^[^:/]+:\d+$/.test(target) || /^\[[^\]]+\]:\d+$/.test(target);
-}
-
-/** TARGET as an admin base URL, when it is an address. */
-export function adminBase(target: string): string {
+/** TARGET as an admin base URL when it is an address (host:port, [v6]:port, a bare port, a URL). */
+function addressBase(target: string): string | undefined {
   if (/^\d+$/.test(target)) return `http://127.0.0.1:${target}`;
   if (/^https?:\/\//.test(target)) return target.replace(/\/$/, '');
   if (/^[^:/]+:\d+$/.test(target) || /^\[[^\]]+\]:\d+$/.test(target)) return `http://${target}`;
-  throw new UsageError(`invalid target "${target}": give the proxy's admin address as host:port (e.g. 127.0.0.1:15000) or a pod of the local runtime`);
+  return undefined;
+}
+
+function invalidTarget(target: string): UsageError {
+  return new UsageError(`invalid target "${target}": give the proxy's admin address as host:port (e.g. 127.0.0.1:15000) or a pod of the local runtime`);
+}
+
+export function adminBase(target: string): string {
+  const base = addressBase(target);
+  if (base === undefined) throw invalidTarget(target);
+  return base;
 }
 
 /** The errno behind a failed fetch (ECONNREFUSED…), which undici wraps in causes. */
@@ -89,7 +95,9 @@ function podTarget(target: string, namespaceFlag: string | undefined, stateDir: 
 }
 
 export function adminTarget(target: string, options: { namespace?: string; stateDir?: string } = {}): AdminTarget {
-  if (isAddress(target)) return addressTarget(adminBase(target));
-  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)?$/.test(target)) adminBase(target);
+  const base = addressBase(target);
+  if (base !== undefined) return addressTarget(base);
+  // Otherwise a pod: a DNS label, optionally with its namespace.
+  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)?$/.test(target)) throw invalidTarget(target);
   return podTarget(target, options.namespace, options.stateDir ?? process.env['OUTRIGGER_STATE_DIR'] ?? DEFAULT_STATE_DIR);
 }

@@ -6,6 +6,7 @@ import { startSidecar } from '../agent/sidecar.js';
 import { IdentityError } from '../agent/identity.js';
 import { LogLevelError, scope, setOutputLevels } from '../log/index.js';
 import { UsageError } from './errors.js';
+import { parseDuration } from '../proxy/config/duration.js';
 
 const log = scope('sidecar');
 
@@ -25,13 +26,10 @@ function nonNegativeInteger(value: string): number {
   return n;
 }
 
-/** ProxyConfig durations arrive as "5s" (or "1.5s", "500ms"). */
+/** ProxyConfig's terminationDrainDuration is a protobuf Duration in JSON form ("5s"). */
 function durationSeconds(value: unknown, fallback: number): number {
-  if (typeof value !== 'string') return fallback;
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m)$/.exec(value.trim());
-  if (!match) return fallback;
-  const n = Number(match[1]);
-  return match[2] === 'ms' ? n / 1000 : match[2] === 'm' ? n * 60 : n;
+  const parsed = typeof value === 'string' ? parseDuration(value.trim()) : undefined;
+  return parsed ? parsed.seconds + parsed.nanos / 1e9 : fallback;
 }
 
 export function proxySidecarCommand(): Command {

@@ -7,8 +7,7 @@ import { decodeResourceJson } from './config/resources.js';
 import { typeUrls } from './config/protos.js';
 import type { ProxyServer } from './server.js';
 import type { JsonObject } from '../xds/ads-server.js';
-import { ClusterType, EndpointType, ListenerType, RouteType } from '../xds/ads-client.js';
-import type { AdsClient } from '../xds/ads-client.js';
+import { AdsClient, ClusterType, EndpointType, ListenerType, RouteType } from '../xds/ads-client.js';
 
 export const NameTableType = 'type.googleapis.com/istio.networking.nds.v1.NameTable';
 
@@ -85,4 +84,16 @@ export function dataPlaneApplier(proxy: ProxyServer, client: () => AdsClient, on
       applied.add(typeUrl);
     },
   };
+}
+
+/** An ADS stream to the control plane at address, feeding the proxy (and the name table, if asked). */
+export function connectAds(
+  proxy: ProxyServer,
+  options: { address: string; node: { id: string; cluster?: string; metadata?: JsonObject }; onNameTable?: (table: Record<string, unknown>) => void },
+): { client: AdsClient; applier: Applier } {
+  let client!: AdsClient;
+  const applier = dataPlaneApplier(proxy, () => client, options.onNameTable);
+  client = new AdsClient({ address: options.address, node: options.node, apply: (typeUrl, resources, version) => applier.apply(typeUrl, resources, version) });
+  client.start();
+  return { client, applier };
 }

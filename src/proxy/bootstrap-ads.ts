@@ -27,16 +27,8 @@ export function adsTarget(server: ProxyServer): string | undefined {
 export async function startBootstrapAds(server: ProxyServer): Promise<BootstrapAds | undefined> {
   const address = adsTarget(server);
   if (!address) return undefined;
-  const { AdsClient } = await import('../xds/ads-client.js');
-  const { dataPlaneApplier } = await import('./ads-apply.js');
+  const { connectAds } = await import('./ads-apply.js');
   const node = server.bootstrap.node ?? {};
-  let client!: InstanceType<typeof AdsClient>;
-  const applier = dataPlaneApplier(server, () => client);
-  client = new AdsClient({
-    address,
-    node: { id: String(node.id ?? ''), cluster: String(node.cluster ?? ''), metadata: (node.metadata ?? {}) as never },
-    apply: (typeUrl, resources, version) => applier.apply(typeUrl, resources, version),
-  });
-  client.start();
+  const { client } = connectAds(server, { address, node: { id: String(node.id ?? ''), cluster: String(node.cluster ?? ''), metadata: (node.metadata ?? {}) as never } });
   return { stop: () => client.stop() };
 }

@@ -14,10 +14,7 @@ import { networkFilterFactory } from './network-filters/index.js';
 import type { FactoryContext, NetworkFilterMaker } from './network-filters/index.js';
 import { ListenerStats, listenerStatName } from './listener-stats.js';
 import { typeUrls } from './config/protos.js';
-
-const ORIGINAL_DST_FILTER = 'envoy.filters.listener.original_dst';
-const ORIGINAL_DST_NAMES = new Set([ORIGINAL_DST_FILTER, 'envoy.listener.original_dst']);
-const ORIGINAL_DST_TYPE = typeUrls.originalDst;
+import { ORIGINAL_DST_NAMES } from './listener-filters/original-dst.js';
 
 /** Envoy's default listener_filters_timeout. */
 export const DEFAULT_LISTENER_FILTERS_TIMEOUT_MS = 15_000;
@@ -73,8 +70,8 @@ export class ListenerRuntime {
     );
     // As in Envoy, use_original_dst implies the original_dst listener filter, first: Istio's
     // virtualOutbound names none and relies on this to hand connections to 0.0.0.0_<port>.
-    if (this.useOriginalDst && !configured.some((f) => ORIGINAL_DST_NAMES.has(f.name) || f.typed_config?.['@type'] === ORIGINAL_DST_TYPE)) {
-      filters.unshift(listenerFilterFactory(ORIGINAL_DST_FILTER, undefined, `${path}.use_original_dst`));
+    if (this.useOriginalDst && !configured.some((f) => ORIGINAL_DST_NAMES.includes(f.name) || f.typed_config?.['@type'] === typeUrls.originalDst)) {
+      filters.unshift(listenerFilterFactory(ORIGINAL_DST_NAMES[0]!, undefined, `${path}.use_original_dst`));
     }
     this.listenerFilters = filters;
     this.listenerFiltersTimeoutMs = durationMs(config.listener_filters_timeout, DEFAULT_LISTENER_FILTERS_TIMEOUT_MS);

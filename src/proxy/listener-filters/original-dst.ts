@@ -44,8 +44,11 @@ class OriginalDstFilter implements ListenerFilter {
   }
 }
 
+/** The filter's names, current first; use_original_dst implies it under the first. */
+export const ORIGINAL_DST_NAMES: readonly string[] = ['envoy.filters.listener.original_dst', 'envoy.listener.original_dst'];
+
 registerListenerFilter({
-  names: ['envoy.filters.listener.original_dst', 'envoy.listener.original_dst'],
+  names: [...ORIGINAL_DST_NAMES],
   typeUrl: typeUrls.originalDst,
   factory: () => () => new OriginalDstFilter(),
 });
