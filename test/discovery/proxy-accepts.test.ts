@@ -13,6 +13,7 @@ import { parseNodeId } from '../../src/discovery/proxy.js';
 import { generateForProxy, TypeUrl } from '../../src/discovery/generate/index.js';
 import { packAny, unpackAny } from '../../src/xds/codec.js';
 import { decodeResourceJson } from '../../src/proxy/index.js';
+import { compileRouteConfig } from '../../src/proxy/http/route-config.js';
 
 type Obj = Record<string, unknown>;
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -26,7 +27,9 @@ function problems(extra: Obj[]): string[] {
   for (const [type, list] of [[TypeUrl.Listener, r.listeners], [TypeUrl.Cluster, r.clusters], [TypeUrl.RouteConfiguration, r.routes], [TypeUrl.ClusterLoadAssignment, r.endpoints]] as const) {
     for (const resource of list) {
       try {
-        decodeResourceJson(type, unpackAny(packAny(type, resource)));
+        const decoded = decodeResourceJson(type, unpackAny(packAny(type, resource)));
+        // A route configuration is compiled when it arrives (per-filter configs, mirror policies): that can refuse it too.
+        if (type === TypeUrl.RouteConfiguration) compileRouteConfig(decoded as never, 'RouteConfiguration');
       } catch (error) {
         found.push((error as Error).message);
       }
@@ -68,26 +71,30 @@ spec:
 `)), []);
   });
 
-  test('not implemented yet, and refused by name: fault injection, per-connection request limits', () => {
-    const found = problems(yaml(`apiVersion: networking.istio.io/v1
+  test('fault injection (abort and delay, per route) and mirroring, as discovery generates them', () => {
+    assert.deepEqual(problems(yaml(`apiVersion: networking.istio.io/v1
 kind: VirtualService
 metadata: {name: ratings, namespace: default}
 spec:
   hosts: [ratings]
   http:
-  - fault: {abort: {httpStatus: 500, percentage: {value: 10}}}
+  - match: [{headers: {end-user: {exact: jason}}}]
+    fault: {delay: {fixedDelay: 2s, percentage: {value: 50}}, abort: {httpStatus: 500, percentage: {value: 10}}}
     route: [{destination: {host: ratings}}]
   - route: [{destination: {host: ratings}}]
     mirror: {host: reviews}
----
-apiVersion: networking.istio.io/v1
+    mirrorPercentage: {value: 25.5}
+`)), []);
+  });
+
+  test('not implemented yet, and refused by name: per-connection request limits', () => {
+    const found = problems(yaml(`apiVersion: networking.istio.io/v1
 kind: DestinationRule
 metadata: {name: productpage, namespace: default}
 spec:
   host: productpage
   trafficPolicy: {connectionPool: {http: {maxRequestsPerConnection: 5}}}
 `)).join('\n');
-    assert.match(found, /"typed_per_filter_config" of envoy\.config\.route\.v3\.Route is not supported/);
     assert.match(found, /"common_http_protocol_options" of envoy\.extensions\.upstreams\.http\.v3\.HttpProtocolOptions is not supported/);
   });
 });

@@ -308,3 +308,23 @@ describe('slow clients', () => {
     }
   });
 });
+
+describe('pseudo-header matchers', () => {
+  test('routes match :method, :path and :authority as Envoy\'s header matchers see them (Istio\'s method match)', async () => {
+    const routes = { virtual_hosts: [{ name: 'all', domains: ['*'], routes: [
+      { match: { prefix: '/', headers: [{ name: ':method', string_match: { exact: 'POST' } }] }, direct_response: { status: 200, body: { inline_string: 'post' } } },
+      { match: { prefix: '/', headers: [{ name: ':authority', string_match: { exact: 'other:9080' } }, { name: ':path', string_match: { prefix: '/p' } }] }, direct_response: { status: 200, body: { inline_string: 'authority' } } },
+      { match: { prefix: '/' }, direct_response: { status: 200, body: { inline_string: 'other' } } },
+    ] }] };
+    const p = await proxy({ static_resources: { listeners: [{ name: 'pseudo', address: sa('127.0.0.1', 0), filter_chains: [{ filters: [hcm(routes)] }] }] } });
+    try {
+      const port = listenerPort(p, 'pseudo');
+      assert.equal((await request(port, '/', { method: 'POST', headers: { host: 'x' } })).body, 'post');
+      assert.equal((await request(port, '/p/1', { headers: { host: 'other:9080' } })).body, 'authority');
+      assert.equal((await request(port, '/', { headers: { host: 'other:9080' } })).body, 'other');
+      assert.equal((await request(port, '/', { headers: { host: 'x' } })).body, 'other');
+    } finally {
+      await p.shutdown();
+    }
+  });
+});

@@ -19,6 +19,7 @@ export const typeUrls = {
   tcpProxy: `${TYPE_URL_PREFIX}envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy`,
   httpConnectionManager: `${TYPE_URL_PREFIX}envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager`,
   router: `${TYPE_URL_PREFIX}envoy.extensions.filters.http.router.v3.Router`,
+  fault: `${TYPE_URL_PREFIX}envoy.extensions.filters.http.fault.v3.HTTPFault`,
   originalDst: `${TYPE_URL_PREFIX}envoy.extensions.filters.listener.original_dst.v3.OriginalDst`,
   tlsInspector: `${TYPE_URL_PREFIX}envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector`,
   httpInspector: `${TYPE_URL_PREFIX}envoy.extensions.filters.listener.http_inspector.v3.HttpInspector`,

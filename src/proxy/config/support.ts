@@ -74,22 +74,40 @@ const supported: Record<string, readonly string[] | typeof ANY_FIELD> = {
   'envoy.extensions.filters.network.http_connection_manager.v3.Rds': ['config_source', 'route_config_name'],
   'envoy.config.core.v3.HttpProtocolOptions': ['idle_timeout'],
   'envoy.extensions.filters.http.router.v3.Router': ['suppress_envoy_headers'],
+  // The fault filter. The *_runtime keys only name runtime overrides, and without a runtime layer
+  // the configured values apply (Envoy's behaviour with the keys unset); filter_metadata annotates.
+  // upstream_cluster and response_rate_limit are not implemented.
+  'envoy.extensions.filters.http.fault.v3.HTTPFault': [
+    'delay', 'abort', 'headers', 'downstream_nodes', 'max_active_faults', 'disable_downstream_cluster_stats', 'filter_metadata',
+    'delay_percent_runtime', 'abort_percent_runtime', 'delay_duration_runtime', 'abort_http_status_runtime', 'max_active_faults_runtime',
+    'abort_grpc_status_runtime',
+  ],
+  'envoy.extensions.filters.http.fault.v3.FaultAbort': ['http_status', 'grpc_status', 'header_abort', 'percentage'],
+  'envoy.extensions.filters.http.fault.v3.FaultAbort.HeaderAbort': [],
+  'envoy.extensions.filters.common.fault.v3.FaultDelay': ['fixed_delay', 'header_delay', 'percentage'],
+  'envoy.extensions.filters.common.fault.v3.FaultDelay.HeaderDelay': [],
+  'envoy.type.v3.FractionalPercent': ['numerator', 'denominator'],
   'envoy.config.route.v3.RouteConfiguration': [
     'name', 'virtual_hosts', 'request_headers_to_add', 'request_headers_to_remove', 'response_headers_to_add',
-    'response_headers_to_remove', 'ignore_port_in_host_matching', 'validate_clusters',
+    'response_headers_to_remove', 'ignore_port_in_host_matching', 'validate_clusters', 'typed_per_filter_config',
   ],
   'envoy.config.route.v3.VirtualHost': [
     'name', 'domains', 'routes', 'request_headers_to_add', 'request_headers_to_remove', 'response_headers_to_add',
     'response_headers_to_remove', 'include_request_attempt_count', 'include_attempt_count_in_response', 'retry_policy',
+    'typed_per_filter_config', 'request_mirror_policies',
   ],
   'envoy.config.route.v3.Route': [
     'name', 'match', 'route', 'redirect', 'direct_response', 'request_headers_to_add', 'request_headers_to_remove',
-    'response_headers_to_add', 'response_headers_to_remove', 'metadata', 'decorator',
+    'response_headers_to_add', 'response_headers_to_remove', 'metadata', 'decorator', 'typed_per_filter_config',
   ],
   // A decorator only names the operation for tracing, which the proxy does not do.
   'envoy.config.route.v3.Decorator': ANY_FIELD,
   'envoy.config.route.v3.RouteMatch': ['prefix', 'path', 'safe_regex', 'path_separated_prefix', 'case_sensitive', 'headers', 'query_parameters'],
-  'envoy.config.route.v3.RouteAction': ['cluster', 'weighted_clusters', 'prefix_rewrite', 'host_rewrite_literal', 'timeout', 'retry_policy', 'cluster_not_found_response_code', 'hash_policy', 'max_stream_duration'],
+  'envoy.config.route.v3.RouteAction': ['cluster', 'weighted_clusters', 'prefix_rewrite', 'host_rewrite_literal', 'timeout', 'retry_policy', 'cluster_not_found_response_code', 'hash_policy', 'max_stream_duration', 'request_mirror_policies'],
+  // trace_sampled only marks the shadow's trace, and the proxy does not trace.
+  'envoy.config.route.v3.RouteAction.RequestMirrorPolicy': ['cluster', 'cluster_header', 'runtime_fraction', 'trace_sampled', 'disable_shadow_host_suffix_append'],
+  // No runtime layer: a runtime_key is never set, so default_value applies (as in Envoy).
+  'envoy.config.core.v3.RuntimeFractionalPercent': ['default_value', 'runtime_key'],
   'envoy.config.route.v3.RouteAction.HashPolicy': ['header', 'cookie', 'connection_properties', 'query_parameter', 'terminal'],
   'envoy.config.route.v3.RouteAction.HashPolicy.Header': ['header_name'],
   // A cookie with a ttl asks the proxy to set one when absent, which is not implemented.

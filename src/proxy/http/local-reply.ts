@@ -24,3 +24,23 @@ export function sendLocalReply(context: HttpRequestContext, status: number, body
   res.writeHead(status, headers);
   res.end(body);
 }
+
+/**
+ * A gRPC status as a local reply: HTTP 200 with grpc-status and grpc-message and no body, which
+ * HTTP/2 sends as one HEADERS frame ending the stream ("trailers-only"), the form gRPC clients read.
+ */
+export function sendGrpcLocalReply(context: HttpRequestContext, grpcStatus: number, message: string, details?: string): void {
+  const res = context.response;
+  if (details !== undefined) context.responseCodeDetails = details;
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  // setHeader and end() rather than writeHead: node's HTTP/2 compatibility layer then ends the stream on the HEADERS frame.
+  res.statusCode = 200;
+  res.setHeader('content-type', 'application/grpc');
+  res.setHeader('grpc-status', String(grpcStatus));
+  res.setHeader('grpc-message', encodeURIComponent(message).replace(/%20/g, ' '));
+  res.setHeader('server', context.server.name);
+  res.end();
+}

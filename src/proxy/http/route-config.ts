@@ -11,6 +11,11 @@ import { chainMutations, compileHeaderMutation } from './header-mutation.js';
 import type { HeaderMutation, HeaderValueOption } from './header-mutation.js';
 import { compileHashPolicy } from './hash-policy.js';
 import type { HashPolicyConfig, RequestHasher } from './hash-policy.js';
+import type { JsonObject } from '../config/proto-json.js';
+import { compilePerFilterConfig, mostSpecific } from './per-filter-config.js';
+import type { PerFilterConfig } from './per-filter-config.js';
+import { compileMirrorPolicies } from './request-mirror.js';
+import type { MirrorPolicy, RequestMirrorPolicyConfig } from './request-mirror.js';
 
 /** Envoy's default route timeout. */
 export const DEFAULT_ROUTE_TIMEOUT_MS = 15_000;
@@ -20,6 +25,7 @@ interface HeaderMutationFields {
   request_headers_to_remove?: string[];
   response_headers_to_add?: HeaderValueOption[];
   response_headers_to_remove?: string[];
+  typed_per_filter_config?: Record<string, JsonObject>;
 }
 
 export interface RetryPolicyConfig {
@@ -49,6 +55,7 @@ interface RouteConfigInput extends HeaderMutationFields {
         cluster_not_found_response_code?: 'SERVICE_UNAVAILABLE' | 'NOT_FOUND' | 'INTERNAL_SERVER_ERROR';
         hash_policy?: HashPolicyConfig[];
         max_stream_duration?: { max_stream_duration?: string; grpc_timeout_header_max?: string; grpc_timeout_header_offset?: string };
+        request_mirror_policies?: RequestMirrorPolicyConfig[];
       };
       redirect?: {
         https_redirect?: boolean;
@@ -65,6 +72,7 @@ interface RouteConfigInput extends HeaderMutationFields {
     include_request_attempt_count?: boolean;
     include_attempt_count_in_response?: boolean;
     retry_policy?: RetryPolicyConfig;
+    request_mirror_policies?: RequestMirrorPolicyConfig[];
   })[];
   ignore_port_in_host_matching?: boolean;
 }
@@ -84,7 +92,7 @@ export interface RetryPolicy {
 }
 
 export type RouteAction =
-  | { kind: 'cluster'; clusters: readonly { name: string; weight: number }[]; prefixRewrite?: string; matchedPrefix?: string; hostRewrite?: string; timeoutMs: number; retry?: RetryPolicy; clusterNotFoundStatus: number; hash?: RequestHasher; grpcTimeout?: { maxMs: number; offsetMs: number } }
+  | { kind: 'cluster'; clusters: readonly { name: string; weight: number }[]; prefixRewrite?: string; matchedPrefix?: string; hostRewrite?: string; timeoutMs: number; retry?: RetryPolicy; clusterNotFoundStatus: number; hash?: RequestHasher; grpcTimeout?: { maxMs: number; offsetMs: number }; mirrors: readonly MirrorPolicy[] }
   | { kind: 'redirect'; status: number; scheme?: string; host?: string; port?: number; path?: string; prefixRewrite?: string; matchedPrefix?: string; stripQuery: boolean }
   | { kind: 'direct'; status: number; body?: string };
 
@@ -93,6 +101,8 @@ export interface CompiledRoute {
   action: RouteAction;
   requestHeaders: HeaderMutation;
   responseHeaders: HeaderMutation;
+  /** typed_per_filter_config by filter name, the most specific level's entry for each (route, virtual host, route configuration). */
+  perFilterConfig: PerFilterConfig;
 }
 
 export interface CompiledVirtualHost {
@@ -141,11 +151,14 @@ function routeMutation(m: HeaderMutationFields, path: string, direction: 'reques
 export function compileRouteConfig(input: RouteConfigInput, path: string): CompiledRouteConfig {
   const topRequest = routeMutation(input, path, 'request');
   const topResponse = routeMutation(input, path, 'response');
+  const topFilterConfig = compilePerFilterConfig(input.typed_per_filter_config, path);
   const hosts = (input.virtual_hosts ?? []).map((vh, i) => {
     const vhPath = `${path}.virtual_hosts[${i}]("${vh.name}")`;
     const vhRetry = compileRetryPolicy(vh.retry_policy, `${vhPath}.retry_policy`);
     const vhRequest = routeMutation(vh, vhPath, 'request');
     const vhResponse = routeMutation(vh, vhPath, 'response');
+    const vhFilterConfig = compilePerFilterConfig(vh.typed_per_filter_config, vhPath);
+    const vhMirrors = compileMirrorPolicies(vh.request_mirror_policies, `${vhPath}.request_mirror_policies`);
     const routes = (vh.routes ?? []).map((r, j): CompiledRoute & { predicate: RequestPredicate } => {
       const rPath = `${vhPath}.routes[${j}]${r.name ? `("${r.name}")` : ''}`;
       let action: RouteAction;
@@ -163,6 +176,8 @@ export function compileRouteConfig(input: RouteConfigInput, path: string): Compi
           clusterNotFoundStatus: NOT_FOUND_CODES[a.cluster_not_found_response_code ?? 'SERVICE_UNAVAILABLE'] ?? 503,
           ...(a.hash_policy?.length ? { hash: compileHashPolicy(a.hash_policy)! } : {}),
           ...grpcTimeout(a.max_stream_duration, `${rPath}.route.max_stream_duration`),
+          // The route's mirror policies replace the virtual host's (Envoy does not merge them).
+          mirrors: a.request_mirror_policies?.length ? compileMirrorPolicies(a.request_mirror_policies, `${rPath}.route.request_mirror_policies`) : vhMirrors,
         };
       } else if (r.redirect) {
         const d = r.redirect;
@@ -197,6 +212,7 @@ export function compileRouteConfig(input: RouteConfigInput, path: string): Compi
         // Innermost first, so the route configuration's own mutations come last and win.
         requestHeaders: chainMutations(routeMutation(r, rPath, 'request'), vhRequest, topRequest),
         responseHeaders: chainMutations(routeMutation(r, rPath, 'response'), vhResponse, topResponse),
+        perFilterConfig: mostSpecific(compilePerFilterConfig(r.typed_per_filter_config, rPath), vhFilterConfig, topFilterConfig),
       };
     });
     const value: CompiledVirtualHost = {

@@ -15,6 +15,7 @@ import type { RouteAction } from './route-config.js';
 import { attempt } from './upstream-request.js';
 import type { AttemptResult, UpstreamResponse } from './upstream-request.js';
 import { backoffMs, shouldRetry } from './retry-decision.js';
+import { NO_MIRRORS, selectMirrors, sendShadow } from './request-mirror.js';
 
 /** Hop-by-hop headers are about one connection and never forwarded ("te: trailers" is kept: gRPC needs it). */
 const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'trailer'];
@@ -24,7 +25,7 @@ function dropHopByHop(headers: Headers): void {
   if (headers['te'] !== undefined && String(headers['te']).toLowerCase() !== 'trailers') delete headers['te'];
 }
 
-/** Envoy buffers at most this much request body for retries; beyond it the request is not retried. */
+/** Envoy buffers at most this much request body for retries and shadows; beyond it the request is neither retried nor mirrored. */
 export const RETRY_BUFFER_LIMIT = 1 << 20;
 
 interface RouterOptions {
@@ -101,8 +102,19 @@ class Router implements HttpFilter {
 
     const retry = action.retry;
     const maxAttempts = 1 + (retry?.numRetries ?? 0);
-    const body: Buffer | Readable = maxAttempts > 1 ? await bufferBody(ctx.request) : ctx.request;
+    const mirrors = action.mirrors.length > 0 ? selectMirrors(action.mirrors, context.random) : NO_MIRRORS;
+    const buffering = maxAttempts > 1 || mirrors.length > 0;
+    const body: Buffer | Readable = buffering ? await bufferBody(ctx.request) : ctx.request;
     const retryable = Buffer.isBuffer(body) || maxAttempts === 1;
+    if (buffering && !Buffer.isBuffer(body)) cluster.stats.retry_or_shadow_abandoned.inc();
+    if (Buffer.isBuffer(body)) {
+      for (const mirror of mirrors) {
+        sendShadow(mirror, {
+          method: ctx.request.method ?? 'GET', path, headers, body, timeoutMs, downstreamProtocol: ctx.downstreamProtocol,
+          ...(ctx.downstreamLocalAddress ? { downstreamLocalAddress: ctx.downstreamLocalAddress } : {}),
+        }, context.clusterManager);
+      }
+    }
 
     let globalTimedOut = false;
     let current: { abort(): void } | undefined;

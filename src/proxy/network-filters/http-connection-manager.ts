@@ -14,13 +14,15 @@ import type { JsonObject } from '../config/proto-json.js';
 import { typeUrls } from '../config/protos.js';
 import type { DownstreamConnection } from '../downstream.js';
 import type { Headers } from '../http/header-mutation.js';
-import { httpFilterFactory } from '../http/http-filter.js';
+import { httpFilterFactory, matchableHeader, runDecodeHeaders } from '../http/http-filter.js';
 import type { HttpFilter, HttpRequestContext } from '../http/http-filter.js';
 import { HttpStats } from '../http/http-stats.js';
 import { compileRouteConfig, selectRoute } from '../http/route-config.js';
 import type { CompiledRouteConfig } from '../http/route-config.js';
 import type { AccessLogInfo } from '../access-log/access-log-info.js';
+// The built-in HTTP filters register themselves on import.
 import '../http/router.js';
+import '../http/fault.js';
 import { buildAccessLogs } from '../access-log/access-log.js';
 import type { AccessLogger } from '../access-log/access-log.js';
 import { registerNetworkFilter } from './network-filter.js';
@@ -100,7 +102,7 @@ function build(typedConfig: JsonObject | undefined, context: FactoryContext, pat
     if (factory.terminal !== (i === filterSpecs.length - 1)) {
       throw new ConfigError(factory.terminal ? `"${f.name}" is terminal and must be the last HTTP filter` : `the last HTTP filter must be terminal (envoy.filters.http.router), not "${f.name}"`, fPath);
     }
-    return factory.create(f.typed_config, context, fPath)();
+    return factory.create(f.typed_config, { ...context, filterName: f.name, statPrefix: config.stat_prefix }, fPath)();
   });
 
   const stats = new HttpStats(context.stats, config.stat_prefix);
@@ -170,7 +172,7 @@ function build(typedConfig: JsonObject | undefined, context: FactoryContext, pat
       response: res,
       headers,
       path,
-      selection: selectFrom(routesNow(), String(headers['host'] ?? ''), { path, header: (name) => joined(headers[name]) }, stripPort),
+      selection: selectFrom(routesNow(), String(headers['host'] ?? ''), { path, header: (name) => matchableHeader(headers, req.method ?? 'GET', path, name) }, stripPort),
       requestId: requestId ?? '',
       startedAt: Date.now(),
       stats,
@@ -190,7 +192,7 @@ function build(typedConfig: JsonObject | undefined, context: FactoryContext, pat
         for (const logger of accessLogs) logger.log(info);
       });
     }
-    for (const filter of filters) if (filter.decodeHeaders(ctx) === 'stop') break;
+    runDecodeHeaders(filters, ctx);
   };
   server.on('request', onRequest);
 

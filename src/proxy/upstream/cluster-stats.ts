@@ -26,6 +26,10 @@ export class ClusterStats {
   readonly upstream_rq_timeout: Counter;
   readonly upstream_rq_per_try_timeout: Counter;
   readonly upstream_rq_pending_failure_eject: Counter;
+  /** Requests whose body was too big to buffer, so they were neither retried nor mirrored. */
+  readonly retry_or_shadow_abandoned: Counter;
+  /** Connections closed because they had carried max_requests_per_connection requests. */
+  readonly upstream_cx_max_requests: Counter;
   /** upstream_rq_1xx .. upstream_rq_5xx, indexed by the status class. */
   readonly upstream_rq_class: readonly Counter[];
 
@@ -55,6 +59,8 @@ export class ClusterStats {
     this.upstream_rq_timeout = s.counter('upstream_rq_timeout');
     this.upstream_rq_per_try_timeout = s.counter('upstream_rq_per_try_timeout');
     this.upstream_rq_pending_failure_eject = s.counter('upstream_rq_pending_failure_eject');
+    this.retry_or_shadow_abandoned = s.counter('retry_or_shadow_abandoned');
+    this.upstream_cx_max_requests = s.counter('upstream_cx_max_requests');
     this.upstream_rq_class = [1, 2, 3, 4, 5].map((c) => s.counter(`upstream_rq_${c}xx`));
   }
 }
