@@ -87,14 +87,13 @@ spec:
 `)), []);
   });
 
-  test('not implemented yet, and refused by name: per-connection request limits', () => {
-    const found = problems(yaml(`apiVersion: networking.istio.io/v1
+  test('per-connection request limits and idle timeouts from a DestinationRule', () => {
+    assert.deepEqual(problems(yaml(`apiVersion: networking.istio.io/v1
 kind: DestinationRule
 metadata: {name: productpage, namespace: default}
 spec:
   host: productpage
-  trafficPolicy: {connectionPool: {http: {maxRequestsPerConnection: 5}}}
-`)).join('\n');
-    assert.match(found, /"common_http_protocol_options" of envoy\.extensions\.upstreams\.http\.v3\.HttpProtocolOptions is not supported/);
+  trafficPolicy: {connectionPool: {http: {maxRequestsPerConnection: 5, idleTimeout: 30s}}}
+`)), []);
   });
 });

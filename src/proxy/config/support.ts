@@ -72,7 +72,8 @@ const supported: Record<string, readonly string[] | typeof ANY_FIELD> = {
   ],
   'envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter': ['name', 'typed_config'],
   'envoy.extensions.filters.network.http_connection_manager.v3.Rds': ['config_source', 'route_config_name'],
-  'envoy.config.core.v3.HttpProtocolOptions': ['idle_timeout'],
+  // Downstream (the connection manager's) and upstream (a cluster's HttpProtocolOptions) alike.
+  'envoy.config.core.v3.HttpProtocolOptions': ['idle_timeout', 'max_requests_per_connection'],
   'envoy.extensions.filters.http.router.v3.Router': ['suppress_envoy_headers'],
   // The fault filter. The *_runtime keys only name runtime overrides, and without a runtime layer
   // the configured values apply (Envoy's behaviour with the keys unset); filter_metadata annotates.
@@ -143,12 +144,12 @@ const supported: Record<string, readonly string[] | typeof ANY_FIELD> = {
     'name', 'alt_stat_name', 'type', 'connect_timeout', 'lb_policy', 'load_assignment', 'eds_cluster_config',
     'upstream_bind_config', 'metadata', 'dns_lookup_family', 'dns_refresh_rate',
     'cleanup_interval', 'least_request_lb_config', 'circuit_breakers', 'outlier_detection',
-    'http2_protocol_options', 'typed_extension_protocol_options', 'ring_hash_lb_config',
+    'http2_protocol_options', 'typed_extension_protocol_options', 'ring_hash_lb_config', 'max_requests_per_connection',
   ],
   // hash_function is not listed: XX_HASH, its default, passes; MURMUR_HASH_2 is rejected.
   'envoy.config.cluster.v3.Cluster.RingHashLbConfig': ['minimum_ring_size', 'maximum_ring_size'],
-  // Which HTTP version to speak upstream; the tuning knobs inside are not implemented.
-  'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': ['explicit_http_config', 'use_downstream_protocol_config'],
+  // Which HTTP version to speak upstream, and how long pooled connections live; the protocols' tuning knobs are not implemented.
+  'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': ['explicit_http_config', 'use_downstream_protocol_config', 'common_http_protocol_options'],
   'envoy.extensions.upstreams.http.v3.HttpProtocolOptions.ExplicitHttpConfig': ['http_protocol_options', 'http2_protocol_options'],
   'envoy.extensions.upstreams.http.v3.HttpProtocolOptions.UseDownstreamHttpConfig': ['http_protocol_options', 'http2_protocol_options'],
   'envoy.config.core.v3.Http1ProtocolOptions': [],

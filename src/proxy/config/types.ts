@@ -104,6 +104,8 @@ export interface Cluster {
   circuit_breakers?: { thresholds?: JsonObject[] };
   http2_protocol_options?: JsonObject;
   typed_extension_protocol_options?: Record<string, JsonObject>;
+  /** Deprecated in Envoy for common_http_protocol_options.max_requests_per_connection, still honoured. */
+  max_requests_per_connection?: number;
   outlier_detection?: JsonObject;
   metadata?: JsonObject;
 }

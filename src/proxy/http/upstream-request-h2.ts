@@ -1,5 +1,6 @@
 // One attempt over HTTP/2 (h2c, prior knowledge): one multiplexed session per
-// upstream host, opened on first use and dropped when it closes or errs.
+// upstream host, opened on first use and dropped when it closes or errs, when it
+// has carried max_requests_per_connection streams, or after idle_timeout without any.
 // gRPC needs this: its trailers (grpc-status) only exist in HTTP/2.
 import http2 from 'node:http2';
 import net from 'node:net';
@@ -11,6 +12,13 @@ import type { AttemptOptions, AttemptResult, UpstreamResponse } from './upstream
 interface PooledSession {
   session: http2.ClientHttp2Session;
   connected: Promise<void>;
+  /** Streams promised to attempts (a session at the limit leaves the pool), and streams used or given up. */
+  reserved: number;
+  used: number;
+  active: number;
+  /** It has carried its max_requests_per_connection: closed once its last stream ends. */
+  draining: boolean;
+  idleTimer?: NodeJS.Timeout;
 }
 
 const pools = new WeakMap<Cluster, Map<Host, PooledSession>>();
@@ -27,7 +35,7 @@ function sessionFor(cluster: Cluster, host: Host): PooledSession {
     });
   }
   const existing = pool.get(host);
-  if (existing && !existing.session.closed && !existing.session.destroyed) return existing;
+  if (existing && !existing.session.closed && !existing.session.destroyed) return reserve(cluster, pool, host, existing);
   const stats = cluster.stats;
   stats.upstream_cx_total.inc();
   host.cxTotal++;
@@ -65,12 +73,49 @@ function sessionFor(cluster: Cluster, host: Host): PooledSession {
     stats.upstream_cx_connect_fail.inc();
     host.cxConnectFail++;
   });
-  const pooled = { session, connected };
+  const pooled: PooledSession = { session, connected, reserved: 0, used: 0, active: 0, draining: false };
   pool.set(host, pooled);
   session.once('close', () => {
+    if (pooled.idleTimer) clearTimeout(pooled.idleTimer);
     if (pool!.get(host) === pooled) pool!.delete(host);
   });
+  return reserve(cluster, pool, host, pooled);
+}
+
+/** Takes one stream of the session; the last one max_requests_per_connection allows takes it out of the pool. */
+function reserve(cluster: Cluster, pool: Map<Host, PooledSession>, host: Host, pooled: PooledSession): PooledSession {
+  const limit = cluster.httpPool.maxRequestsPerConnection;
+  if (limit > 0 && ++pooled.reserved >= limit && pool.get(host) === pooled) pool.delete(host);
   return pooled;
+}
+
+/** A reserved stream opened (or given up): at the limit the session drains, and closes when its streams have finished. */
+function streamUsed(cluster: Cluster, pooled: PooledSession, opened: boolean): void {
+  const limit = cluster.httpPool.maxRequestsPerConnection;
+  if (opened) {
+    if (pooled.idleTimer) clearTimeout(pooled.idleTimer);
+    pooled.active++;
+  }
+  if (limit > 0 && ++pooled.used >= limit && !pooled.draining) {
+    pooled.draining = true;
+    cluster.stats.upstream_cx_max_requests.inc();
+  }
+  if (!opened) streamEnded(cluster, pooled, false);
+}
+
+/** A drained session closes with its last stream; otherwise idle_timeout counts from the moment it has none. */
+function streamEnded(cluster: Cluster, pooled: PooledSession, wasActive = true): void {
+  if (wasActive) pooled.active--;
+  if (pooled.draining) {
+    // Closing while a stream is still being set up would cancel it: wait for the last one.
+    if (pooled.active === 0 && !pooled.session.closed) pooled.session.close();
+    return;
+  }
+  const idle = cluster.httpPool.idleTimeoutMs;
+  if (pooled.active > 0 || idle <= 0 || pooled.session.closed) return;
+  if (pooled.idleTimer) clearTimeout(pooled.idleTimer);
+  pooled.idleTimer = setTimeout(() => pooled.session.close(), idle);
+  pooled.idleTimer.unref();
 }
 
 /** HTTP/1-style headers (with host) to an HTTP/2 request head. */
@@ -120,6 +165,7 @@ export function attemptH2(options: AttemptOptions): { result: Promise<AttemptRes
       return { kind: 'connect-failure', error: error as Error };
     }
     if (aborted) {
+      streamUsed(cluster, pooled, false);
       finishAccounting();
       return { kind: 'reset' };
     }
@@ -139,6 +185,8 @@ export function attemptH2(options: AttemptOptions): { result: Promise<AttemptRes
       };
       const s = pooled.session.request(requestHead(options));
       stream = s;
+      streamUsed(cluster, pooled, true);
+      s.once('close', () => streamEnded(cluster, pooled));
       let trailers: Headers | undefined;
       s.on('trailers', (t) => (trailers = plainHeaders(t)));
       s.on('error', (error) => settle({ kind: 'reset', error }));

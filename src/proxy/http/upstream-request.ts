@@ -31,12 +31,16 @@ export type AttemptResult =
 
 const agents = new WeakMap<Cluster, http.Agent>();
 const counted = new WeakSet<net.Socket>();
+/** Requests each pooled connection has carried, for max_requests_per_connection. */
+const requestsCarried = new WeakMap<net.Socket, number>();
 
 function agentFor(cluster: Cluster): http.Agent {
   let agent = agents.get(cluster);
   if (!agent) {
+    const { idleTimeoutMs } = cluster.httpPool;
     // max_connections caps the pool; requests beyond it wait for a connection (Envoy's pending requests).
-    agent = new http.Agent({ keepAlive: true, scheduling: 'lifo', maxTotalSockets: cluster.circuitBreakers.maxConnections });
+    // The agent's socket timeout closes only free sockets: that is idle_timeout (no active request).
+    agent = new http.Agent({ keepAlive: true, scheduling: 'lifo', maxTotalSockets: cluster.circuitBreakers.maxConnections, ...(idleTimeoutMs > 0 ? { timeout: idleTimeoutMs } : {}) });
     agents.set(cluster, agent);
     const created = agent;
     cluster.onRelease.push(() => created.destroy());
@@ -101,6 +105,16 @@ function attemptH1(options: AttemptOptions): { result: Promise<AttemptResult>; a
       resolve(r);
     };
     request.on('socket', (socket: net.Socket) => {
+      const limit = cluster.httpPool.maxRequestsPerConnection;
+      if (limit > 0) {
+        const carried = (requestsCarried.get(socket) ?? 0) + 1;
+        requestsCarried.set(socket, carried);
+        // The connection's last request: closed when its response ends, never handed back to the pool.
+        if (carried >= limit) {
+          request.shouldKeepAlive = false;
+          stats.upstream_cx_max_requests.inc();
+        }
+      }
       if (!counted.has(socket)) {
         counted.add(socket);
         stats.upstream_cx_total.inc();

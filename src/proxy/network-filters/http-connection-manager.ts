@@ -47,7 +47,7 @@ interface HcmConfig {
   server_name?: string;
   server_header_transformation?: 'OVERWRITE' | 'APPEND_IF_ABSENT' | 'PASS_THROUGH';
   strip_any_host_port?: boolean;
-  common_http_protocol_options?: { idle_timeout?: string };
+  common_http_protocol_options?: { idle_timeout?: string; max_requests_per_connection?: number };
   access_log?: { name: string; typed_config?: JsonObject }[];
 }
 
@@ -106,6 +106,8 @@ function build(typedConfig: JsonObject | undefined, context: FactoryContext, pat
   });
 
   const stats = new HttpStats(context.stats, config.stat_prefix);
+  // Envoy's default is no limit (0).
+  const maxRequestsPerConnection = config.common_http_protocol_options?.max_requests_per_connection ?? 0;
   const accessLogs: AccessLogger[] = buildAccessLogs(config.access_log, `${where}.access_log`);
   const useRemoteAddress = config.use_remote_address === true;
   const generateRequestId = config.generate_request_id ?? true;
@@ -127,6 +129,8 @@ function build(typedConfig: JsonObject | undefined, context: FactoryContext, pat
     connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(effectiveHeadersTimeout / 4))),
     joinDuplicateHeaders: true,
   });
+  // Node answers the last allowed request with "connection: close" and closes after it, as Envoy does.
+  if (maxRequestsPerConnection > 0) server.maxRequestsPerSocket = maxRequestsPerConnection;
 
   // A client that sends its request and half-closes (printf … | nc -N) still gets its response:
   // node's server otherwise ends the socket at the client's FIN, before we could answer.
@@ -202,7 +206,16 @@ function build(typedConfig: JsonObject | undefined, context: FactoryContext, pat
   // Protocol errors end the session or stream; they must never reach the process.
   server2.on('sessionError', () => stats.downstream_cx_protocol_error.inc());
   server2.on('streamError', () => undefined);
-  server2.on('session', (session) => session.on('error', () => undefined));
+  server2.on('session', (session) => {
+    session.on('error', () => undefined);
+    // HTTP/2 ends a connection that has carried its requests with GOAWAY: streams already open finish.
+    if (maxRequestsPerConnection > 0) {
+      let streams = 0;
+      session.on('stream', () => {
+        if (++streams === maxRequestsPerConnection) session.close();
+      });
+    }
+  });
 
   // Malformed heads, smuggling attempts (Content-Length with Transfer-Encoding), oversized headers
   // and slow clients end here: answer, close, and never let it reach the rest of the process.

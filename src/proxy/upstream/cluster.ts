@@ -14,6 +14,7 @@ import { selectableHosts } from './host-selection.js';
 import { CircuitBreakers } from './circuit-breakers.js';
 import type { ThresholdsConfig } from './circuit-breakers.js';
 import { OutlierDetector } from './outlier-detector.js';
+import { upstreamHttpOptions } from './http-protocol-options.js';
 import type { OutlierDetectionConfig, OutlierResult } from './outlier-detector.js';
 
 /** Envoy's default connect_timeout. */
@@ -45,6 +46,8 @@ export abstract class Cluster {
   readonly circuitBreakers: CircuitBreakers;
   /** The upstream HTTP protocol: explicit HTTP/1.1 or HTTP/2, or whatever the downstream spoke. */
   readonly httpProtocol: 'http1' | 'http2' | 'downstream';
+  /** How long pooled HTTP connections live: max_requests_per_connection and idle_timeout. */
+  readonly httpPool: { maxRequestsPerConnection: number; idleTimeoutMs: number };
   readonly outlierDetector: OutlierDetector | undefined;
   protected hostList: readonly Host[] = [];
   readonly addedViaApi: boolean;
@@ -66,7 +69,9 @@ export abstract class Cluster {
       this.sourceAddress = { address: source.address, port: source.port_value ?? 0 };
     }
     this.lb = this.createLoadBalancer(config, context, path);
-    this.httpProtocol = upstreamHttpProtocol(config, path);
+    const http = upstreamHttpOptions(config, path);
+    this.httpProtocol = http.protocol;
+    this.httpPool = { maxRequestsPerConnection: http.maxRequestsPerConnection, idleTimeoutMs: http.idleTimeoutMs };
     this.circuitBreakers = new CircuitBreakers(config.circuit_breakers?.thresholds as ThresholdsConfig[] | undefined, context.stats, this.statName);
     this.outlierDetector = config.outlier_detection
       ? new OutlierDetector(config.outlier_detection as OutlierDetectionConfig, context.stats, this.statName, `${path}.outlier_detection`, context.random)
@@ -135,20 +140,6 @@ export abstract class Cluster {
     this.close();
     for (const release of this.onRelease.splice(0)) release();
   }
-}
-
-export const HTTP_PROTOCOL_OPTIONS = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
-
-/** Envoy's two ways to say "speak HTTP/2 upstream": typed_extension_protocol_options, or the older http2_protocol_options. */
-function upstreamHttpProtocol(config: ClusterConfig, path: string): 'http1' | 'http2' | 'downstream' {
-  const typed = config.typed_extension_protocol_options ?? {};
-  for (const key of Object.keys(typed)) {
-    if (key !== HTTP_PROTOCOL_OPTIONS) throw new ConfigError(`protocol options "${key}" are not supported by the outrigger proxy`, `${path}.typed_extension_protocol_options`);
-  }
-  const options = typed[HTTP_PROTOCOL_OPTIONS] as { explicit_http_config?: { http2_protocol_options?: object }; use_downstream_protocol_config?: object } | undefined;
-  if (options?.use_downstream_protocol_config) return 'downstream';
-  if (options?.explicit_http_config?.http2_protocol_options || config.http2_protocol_options) return 'http2';
-  return 'http1';
 }
 
 export type ClusterFactory = (config: ClusterConfig, context: ClusterContext, path: string, addedViaApi: boolean) => Cluster;
