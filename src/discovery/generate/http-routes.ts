@@ -101,15 +101,52 @@ interface Destination {
   weight: number;
 }
 
+/** An Istio Destination's host, subset and port: without a port, the service's only port, else the port the request came to. */
+function destination(ctx: ProxyContext, dest: Obj, vsNamespace: string, defaultPort: number): Omit<Destination, 'weight'> {
+  const host = ctx.resolve(String(dest['host'] ?? ''), vsNamespace);
+  const service = ctx.services.find((s) => s.hostname === host);
+  const port = dest['port']?.['number'] !== undefined ? Number(dest['port']['number']) : service && service.ports.length === 1 ? service.ports[0]!.port : defaultPort;
+  return { host, subset: String(dest['subset'] ?? ''), port };
+}
+
 function destinations(ctx: ProxyContext, route: Obj, vsNamespace: string, defaultPort: number): Destination[] {
-  return ((route['route'] as Obj[] | undefined) ?? []).map((d) => {
-    const dest = (d['destination'] as Obj) ?? {};
-    const host = ctx.resolve(String(dest['host'] ?? ''), vsNamespace);
-    const service = ctx.services.find((s) => s.hostname === host);
-    // Without a port, the destination's only port, else the port the request came to.
-    const port = dest['port']?.['number'] !== undefined ? Number(dest['port']['number']) : service && service.ports.length === 1 ? service.ports[0]!.port : defaultPort;
-    return { host, subset: String(dest['subset'] ?? ''), port, weight: Number(d['weight'] ?? 0) };
-  });
+  return ((route['route'] as Obj[] | undefined) ?? []).map((d) => ({ ...destination(ctx, (d['destination'] as Obj) ?? {}, vsNamespace, defaultPort), weight: Number(d['weight'] ?? 0) }));
+}
+
+/**
+ * Istio's mirroring as Envoy request_mirror_policies: `mirror` with `mirrorPercentage` (a
+ * percentage over MILLION) or the older integer `mirrorPercent` (over HUNDRED), and the list
+ * `mirrors` of {destination, percentage}. No percentage mirrors everything (100 over HUNDRED);
+ * an explicit 0 mirrors nothing, so no policy is generated.
+ */
+export function mirrorPolicies(ctx: ProxyContext, http: Obj, vsNamespace: string, port: number): Obj[] {
+  const policy = (dest: Obj, fraction: Obj): Obj => {
+    const d = destination(ctx, dest, vsNamespace, port);
+    // Istio marks the shadow's trace as not sampled.
+    return { cluster: outboundClusterName(d.port, d.subset, d.host), runtimeFraction: { defaultValue: fraction }, traceSampled: false };
+  };
+  const fraction = (percentage: Obj | undefined, integer?: unknown): Obj | undefined => {
+    if (percentage !== undefined) {
+      const value = Number(percentage['value'] ?? 0);
+      return value > 0 ? { numerator: Math.round(value * 10000), denominator: 'MILLION' } : undefined;
+    }
+    if (integer !== undefined && integer !== null) {
+      const value = Number(integer);
+      return value > 0 ? { numerator: value, denominator: 'HUNDRED' } : undefined;
+    }
+    return { numerator: 100, denominator: 'HUNDRED' };
+  };
+  const out: Obj[] = [];
+  const mirror = http['mirror'] as Obj | undefined;
+  if (mirror) {
+    const f = fraction(http['mirrorPercentage'] as Obj | undefined, http['mirrorPercent']);
+    if (f) out.push(policy(mirror, f));
+  }
+  for (const m of (http['mirrors'] as Obj[] | undefined) ?? []) {
+    const f = fraction(m['percentage'] as Obj | undefined);
+    if (f && m['destination']) out.push(policy(m['destination'] as Obj, f));
+  }
+  return out;
 }
 
 /** The Envoy routes for one VirtualService on one port. */
@@ -161,13 +198,8 @@ function httpAction(ctx: ProxyContext, http: Obj, vsNamespace: string, port: num
     const rewrite = http['rewrite'] as Obj | undefined;
     if (rewrite?.['uri'] !== undefined) action['prefixRewrite'] = String(rewrite['uri']);
     if (rewrite?.['authority'] !== undefined) action['hostRewriteLiteral'] = String(rewrite['authority']);
-    const mirror = http['mirror'] as Obj | undefined;
-    if (mirror) {
-      const host = ctx.resolve(String(mirror['host']), vsNamespace);
-      const mirrorPort = mirror['port']?.['number'] !== undefined ? Number(mirror['port']['number']) : port;
-      const percent = (http['mirrorPercentage'] as Obj | undefined)?.['value'];
-      action['requestMirrorPolicies'] = [{ cluster: outboundClusterName(mirrorPort, String(mirror['subset'] ?? ''), host), runtimeFraction: { defaultValue: { numerator: Math.round(Number(percent ?? 100) * 10000), denominator: 'MILLION' } } }];
-    }
+    const mirrors = mirrorPolicies(ctx, http, vsNamespace, port);
+    if (mirrors.length > 0) action['requestMirrorPolicies'] = mirrors;
     const first = dests[0];
     if (first) {
       const service = ctx.services.find((s) => s.hostname === first.host);
