@@ -119,7 +119,10 @@ export class DnsProxy {
         socket.close();
         resolve(undefined);
       });
-      socket.send(message, this.options.upstreamPort ?? 53, upstream);
+      // Connected, so that an upstream with nothing listening (the pod's loopback
+      // nameserver when no DNS server runs) answers at once with ECONNREFUSED
+      // instead of leaving each query to the timeout.
+      socket.connect(this.options.upstreamPort ?? 53, upstream, () => socket.send(message));
     });
   }
 

@@ -114,6 +114,24 @@ describe('DNS proxy', () => {
     assert.deepEqual(addresses(await tcpQuery(proxy.port, 'example.org')), ['203.0.113.7']);
   });
 
+  test('an upstream with nothing listening gives SERVFAIL at once, not after the forwarding timeout', async () => {
+    // A port that was just free: no server behind it, so the kernel refuses the datagram.
+    const probe = dgram.createSocket('udp4');
+    probe.bind(0, '127.0.0.1');
+    await once(probe, 'listening');
+    const closedPort = probe.address().port;
+    probe.close();
+    const lonely = new DnsProxy({ host: '127.0.0.1', port: 0, upstreams: ['127.0.0.1'], upstreamPort: closedPort, timeoutMs: 60_000 });
+    await lonely.start();
+    try {
+      // udpQuery gives up after 3 s; waiting out the 60 s timeout would fail it.
+      const reply = await udpQuery(lonely.port, 'example.org');
+      assert.equal((reply as { rcode?: string }).rcode, 'SERVFAIL');
+    } finally {
+      await lonely.stop();
+    }
+  });
+
   test('garbage is dropped and the proxy keeps answering', async () => {
     const socket = dgram.createSocket('udp4');
     socket.send(Buffer.from('not dns at all'), proxy.port, '127.0.0.1', () => socket.close());

@@ -68,6 +68,36 @@ spec:
       containers:
       - {name: outside, image: example/outside, command: [sleep, "3600"], securityContext: {runAsUser: 1000, runAsGroup: 1000}}
 `,
+  // Istio's per-pod proxy settings: the app is held until the sidecar is ready, and
+  // DNS is captured to the agent's DNS proxy, which answers ServiceEntry hosts from NDS.
+  `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: held, namespace: default}
+spec:
+  selector: {matchLabels: {app: held}}
+  template:
+    metadata:
+      labels: {app: held}
+      annotations:
+        proxy.istio.io/config: '{"holdApplicationUntilProxyStarts": true, "proxyMetadata": {"ISTIO_META_DNS_CAPTURE": "true"}}'
+    spec:
+      containers:
+      - name: held
+        image: example/held
+        # The app's first act: is its sidecar ready? Without the hold, nothing listens on 15021 yet.
+        command: [sh, -c, 'curl -s -o /dev/null -w "sidecar ready at app start: %{http_code}\\n" http://127.0.0.1:15021/healthz/ready; exec sleep 3600']
+        securityContext: {runAsUser: 1000, runAsGroup: 1000}
+`,
+  `apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: external-api, namespace: default}
+spec:
+  hosts: [api.external.test]
+  addresses: [240.240.10.1]
+  ports: [{number: 80, name: http, protocol: HTTP}]
+  resolution: STATIC
+  endpoints: [{address: 240.240.10.2}]
+`,
 ].join('---\n');
 
 /** Pod rows of `get pods -A`: namespace, name, ready, status. */
@@ -121,6 +151,7 @@ describe('Bookinfo as a mesh on the local runtime (sidecars from discovery)', { 
     const rows = pods();
     assert.deepEqual(rows.map((p) => [p[0], p[1]!.replace(/-[a-z0-9]{10}-[a-z0-9]{5}$/, ''), p[2], p[3]]), [
       ['default', 'details-v1', '2/2', 'Running'],
+      ['default', 'held', '2/2', 'Running'],
       ['default', 'local-only', '2/2', 'Running'],
       ['default', 'outside', '1/1', 'Running'],
       ['default', 'pod-ip-only', '2/2', 'Running'],
@@ -182,6 +213,29 @@ describe('Bookinfo as a mesh on the local runtime (sidecars from discovery)', { 
     const page = cli(['exec', podNamed('outside'), '--', 'curl', '-s', '-m', '5', 'http://productpage:9080/productpage']);
     assert.equal(page.status, 0, page.stderr);
     assert.match(page.stdout, /Reviews served by: reviews-v1-/);
+  });
+
+  test('holdApplicationUntilProxyStarts: the app starts only once its sidecar is ready', () => {
+    const logs = cli(['logs', podNamed('held'), '-c', 'held']);
+    assert.equal(logs.status, 0, logs.stderr);
+    assert.equal(logs.stdout, 'sidecar ready at app start: 200\n');
+    const describe = cli(['describe', 'pod', podNamed('held')]);
+    const started = (container: string) => describe.stdout.split('\n').findIndex((l) => l.includes(`Started container ${container}`));
+    assert.ok(started('istio-proxy') >= 0 && started('istio-proxy') < started('held'), describe.stdout);
+  });
+
+  test('DNS capture: a ServiceEntry host resolves through the agent\'s DNS proxy, only in the pod that captures DNS', () => {
+    const held = cli(['exec', podNamed('held'), '--', 'getent', 'hosts', 'api.external.test']);
+    assert.equal(held.status, 0, held.stderr);
+    assert.match(held.stdout, /^240\.240\.10\.1\s+api\.external\.test/);
+    // Kubernetes names still resolve, and the capture rule counted the queries.
+    assert.match(cli(['exec', podNamed('held'), '--', 'getent', 'hosts', 'ratings.default.svc.cluster.local']).stdout, /^10\.98\./);
+    const rules = cli(['iptables-save', podNamed('held')]);
+    const dnsRule = rules.stdout.split("\n").find((l) => /-A ISTIO_OUTPUT_DNS .*-p udp .*--dport 53 .*-j REDIRECT --to-ports 15053/.test(l));
+    assert.ok(dnsRule, rules.stdout);
+    assert.ok(Number(/^\[(\d+):/.exec(dnsRule)?.[1]) > 0, dnsRule);
+    // A pod whose agent does not capture DNS has no server for the name.
+    assert.notEqual(cli(['exec', podNamed('outside'), '--', 'getent', 'hosts', 'api.external.test']).status, 0);
   });
 
   test("the pod's capture counters show outbound and inbound traffic", () => {
