@@ -26,6 +26,8 @@ export interface SidecarOptions {
   /** Overrides PROXY_CONFIG's discoveryAddress. */
   discoveryAddress?: string;
   logLevel?: string;
+  /** The proxy's --concurrency (its worker processes). */
+  concurrency?: number;
   /** Ports, Istio's by default; 0 picks a free one (tests). */
   statusPort?: number;
   readinessPort?: number;
@@ -61,6 +63,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
   const proxy = await startProxy({
     bootstrap: { node: { id: identity.nodeId, cluster: identity.cluster }, admin: { address: { socket_address: { address: '127.0.0.1', port_value: adminPort } } } },
     ...(options.logLevel ? { logLevel: options.logLevel } : {}),
+    ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
   });
 
   const dnsCapture = options.env['ISTIO_META_DNS_CAPTURE'] === 'true';

@@ -40,7 +40,7 @@ export function proxySidecarCommand(): Command {
     .option('--proxyComponentLogLevel <spec>', 'per-component proxy log levels (accepted; the proxy has one level)')
     .option('--log_output_level <spec>', 'agent log levels, "scope:level,..."')
     .option('--log_as_json', 'accepted for compatibility; logs stay in text form')
-    .option('--concurrency <n>', 'proxy worker threads (reported; one event loop for now)', nonNegativeInteger)
+    .option('--concurrency <n>', 'processes accepting connections (Envoy\'s workers): 1 by default, 0 for one per core', nonNegativeInteger)
     .option('--discoveryAddress <host:port>', "discovery server, overriding PROXY_CONFIG's discoveryAddress")
     .action(async (opts: SidecarFlags) => {
       try {
@@ -49,7 +49,6 @@ export function proxySidecarCommand(): Command {
         if (error instanceof LogLevelError) throw new UsageError(error.message);
         throw error;
       }
-      if (opts.concurrency !== undefined && opts.concurrency > 1) log.warn(`--concurrency ${opts.concurrency}: this version runs one event loop`);
       let sidecar;
       try {
         sidecar = await startSidecar({
@@ -57,6 +56,7 @@ export function proxySidecarCommand(): Command {
           ...(opts.domain ? { domain: opts.domain } : {}),
           ...(opts.discoveryAddress ? { discoveryAddress: opts.discoveryAddress } : {}),
           ...(opts.proxyLogLevel ? { logLevel: opts.proxyLogLevel } : {}),
+          ...(opts.concurrency !== undefined ? { concurrency: opts.concurrency } : {}),
         });
       } catch (error) {
         if (error instanceof IdentityError) throw new UsageError(error.message);

@@ -1,8 +1,9 @@
 // What the proxy does with each xDS response: decode it under the proxy's strict
 // policy (a refusal becomes a NACK naming the field), then install it — clusters
 // warm before they replace the old ones, listeners are swapped in place, route
-// configurations and endpoints are updated — and subscribe to the routes and
-// endpoints the new listeners and clusters name.
+// configurations and endpoints are updated, in this process and in every worker
+// (ProxyServer.applyConfig) — and subscribe to the routes and endpoints the new
+// listeners and clusters name.
 import { decodeResourceJson } from './config/resources.js';
 import { typeUrls } from './config/protos.js';
 import type { ProxyServer } from './server.js';
@@ -46,11 +47,11 @@ export function dataPlaneApplier(proxy: ProxyServer, client: () => AdsClient, on
           const decoded = resources.map((r) => decodeResourceJson(typeUrls.cluster, r) as Obj);
           const names = new Set(decoded.map((c) => String(c['name'])));
           for (const cluster of decoded) {
-            await proxy.clusterManager.addOrUpdate(cluster as never, version);
+            await proxy.applyConfig({ kind: 'cluster', config: cluster as never, versionInfo: version });
             const cla = assignments.get(String(cluster['name']));
-            if (cla && cluster['type'] === 'EDS') proxy.clusterManager.updateLoadAssignment(cla as never);
+            if (cla && cluster['type'] === 'EDS') await proxy.applyConfig({ kind: 'endpoints', assignment: cla as never });
           }
-          for (const existing of proxy.clusterManager.all()) if (existing.addedViaApi && !names.has(existing.name)) proxy.clusterManager.remove(existing.name);
+          for (const existing of proxy.clusterManager.all()) if (existing.addedViaApi && !names.has(existing.name)) await proxy.applyConfig({ kind: 'cluster-removed', name: existing.name });
           client().subscribe(EndpointType, decoded.filter((c) => c['type'] === 'EDS').map((c) => String(c['name'])));
           break;
         }
@@ -58,21 +59,21 @@ export function dataPlaneApplier(proxy: ProxyServer, client: () => AdsClient, on
           const decoded = resources.map((r) => decodeResourceJson(typeUrls.clusterLoadAssignment, r));
           for (const cla of decoded) {
             assignments.set(String(cla['cluster_name']), cla);
-            if (proxy.clusterManager.get(String(cla['cluster_name']))) proxy.clusterManager.updateLoadAssignment(cla as never);
+            if (proxy.clusterManager.get(String(cla['cluster_name']))) await proxy.applyConfig({ kind: 'endpoints', assignment: cla as never });
           }
           break;
         }
         case ListenerType: {
           const decoded = resources.map((r) => decodeResourceJson(typeUrls.listener, r) as Obj);
           const names = new Set(decoded.map((l) => String(l['name'])));
-          for (const listener of decoded) await proxy.listenerManager.addOrUpdate(listener as never, version);
-          for (const existing of proxy.listenerManager.all()) if (existing.addedViaApi && !names.has(existing.name)) proxy.listenerManager.remove(existing.name);
+          for (const listener of decoded) await proxy.applyConfig({ kind: 'listener', config: listener as never, versionInfo: version });
+          for (const existing of proxy.listenerManager.all()) if (existing.addedViaApi && !names.has(existing.name)) await proxy.applyConfig({ kind: 'listener-removed', name: existing.name });
           client().subscribe(RouteType, rdsNames(decoded));
           break;
         }
         case RouteType: {
           const decoded = resources.map((r) => decodeResourceJson(typeUrls.routeConfiguration, r));
-          for (const route of decoded) proxy.routeConfigs.update(route, version);
+          for (const route of decoded) await proxy.applyConfig({ kind: 'route', resource: route, versionInfo: version });
           break;
         }
         case NameTableType:

@@ -14,7 +14,7 @@ export function proxyCommand(): Command {
   return new Command('proxy')
     .description('run the sidecar data plane from an Envoy v3 bootstrap (YAML or JSON)')
     .option('-c, --config-path <file>', 'Envoy v3 bootstrap file (required)')
-    .option('--concurrency <n>', 'worker threads (reported; one event loop for now)', positiveInteger('--concurrency'))
+    .option('--concurrency <n>', 'processes accepting connections (Envoy\'s workers): 1 by default, 0 for one per core', positiveInteger('--concurrency'))
     .option('--drain-time-s <seconds>', 'how long SIGTERM waits for open connections', positiveInteger('--drain-time-s'), 600)
     .option('-l, --log-level <level>', 'trace, debug, info, warning, error, critical or off', 'info')
     .action(async (opts: { configPath?: string; concurrency?: number; drainTimeS: number; logLevel: string }, command: Command) => {

@@ -1,5 +1,6 @@
 // Owns the listeners: builds them from config, binds the ones with
-// bind_to_port, finds the listener for an original destination, and drains.
+// bind_to_port (or, in a worker, listens on the socket the main process bound),
+// finds the listener for an original destination, and drains.
 import net from 'node:net';
 import { setTransparent } from '../native/index.js';
 import { unmapIpv4 } from './cidr.js';
@@ -24,13 +25,22 @@ function sameSocket(a: ListenerRuntime, b: ListenerRuntime): boolean {
   return a.address === b.address && samePort && a.bindToPort === b.bindToPort && a.transparent === b.transparent && a.ipv6Only === b.ipv6Only;
 }
 
+/**
+ * Workers do not bind: the main process binds each listener's socket and hands it over, and
+ * every process accepts on it. This returns the socket handed over for a listener about to bind.
+ */
+export type InheritedSocket = (listener: ListenerRuntime) => net.Server | undefined;
+
 export class ListenerManager implements ListenerLookup {
   private readonly slots = new Map<string, Slot>();
   /** Downstream sockets that are open; a drain waits for them. */
   readonly activeSockets = new Set<net.Socket>();
   private accepting = true;
 
-  constructor(private readonly context: FactoryContext) {}
+  constructor(
+    private readonly context: FactoryContext,
+    private readonly inheritedSocket?: InheritedSocket,
+  ) {}
 
   /** Builds every listener first, so one bad listener leaves nothing half-configured. */
   build(configs: readonly ListenerConfig[], pathPrefix = 'static_resources.listeners'): ListenerRuntime[] {
@@ -103,6 +113,8 @@ export class ListenerManager implements ListenerLookup {
 
   private bind(slot: Slot): Promise<void> {
     const listener = slot.runtime;
+    const inherited = this.inheritedSocket?.(listener);
+    if (this.inheritedSocket && !inherited) return Promise.reject(new ConfigError(`listener "${listener.name}": no socket was handed over for ${listener.address}:${listener.port}`));
     const server = net.createServer({ pauseOnConnect: true, allowHalfOpen: true, noDelay: true }, (socket) => {
       if (!this.accepting) {
         socket.destroy();
@@ -116,11 +128,12 @@ export class ListenerManager implements ListenerLookup {
       server.once('error', (error: NodeJS.ErrnoException) =>
         reject(new ConfigError(`listener "${listener.name}": cannot bind ${listener.address}:${listener.port}: ${error.code ?? error.message}`)),
       );
-      server.listen({ host: listener.address, port: listener.port, ipv6Only: listener.ipv6Only, backlog: listener.backlog }, () => {
+      const listening = () => {
         server.removeAllListeners('error');
         server.on('error', () => undefined);
         try {
-          if (listener.transparent) setTransparent(server);
+          // An inherited socket is the same kernel socket: it has the option already.
+          if (listener.transparent && !inherited) setTransparent(server);
         } catch (error) {
           server.close();
           reject(new ConfigError(`listener "${listener.name}": cannot set IP_TRANSPARENT: ${(error as Error).message}`));
@@ -129,8 +142,15 @@ export class ListenerManager implements ListenerLookup {
         listener.boundPort = (server.address() as net.AddressInfo).port;
         slot.server = server;
         resolve();
-      });
+      };
+      if (inherited) server.listen(inherited, listener.backlog ?? 511, listening);
+      else server.listen({ host: listener.address, port: listener.port, ipv6Only: listener.ipv6Only, backlog: listener.backlog }, listening);
     });
+  }
+
+  /** The bound socket of a listener (what the main process hands to workers). */
+  socketOf(name: string): net.Server | undefined {
+    return this.slots.get(name)?.server;
   }
 
   track(socket: net.Socket): void {

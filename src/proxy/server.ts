@@ -1,29 +1,42 @@
 // The proxy process: decodes the bootstrap, builds clusters then listeners
 // (Envoy's order: listeners only open once their clusters have warmed), serves
-// the admin API, and drains on SIGTERM.
-import { RouteConfigProviders } from './http/route-config-provider.js';
+// the admin API, and drains on SIGTERM. With --concurrency N it also runs N-1
+// worker processes (workers/): this process stays the one owner of the config,
+// the admin API and xDS, and sends every config update on to them.
+import type net from 'node:net';
+import os from 'node:os';
 import { startBootstrapAds } from './bootstrap-ads.js';
 import type { BootstrapAds } from './bootstrap-ads.js';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import { scope, setOutputLevels } from '../log/index.js';
+import { scope } from '../log/index.js';
 import { AdminServer } from './admin/admin-server.js';
 import type { AdminTarget, ServerState } from './admin/admin-server.js';
+import { clusterStatus } from './admin/clusters.js';
+import type { ClusterStatus } from './admin/clusters.js';
 import { buildConfigDump } from './admin/config-dump.js';
 import { decodeBootstrap, loadBootstrapFile } from './config/bootstrap.js';
 import { ConfigError } from './config/errors.js';
 import { formatDuration } from './config/duration.js';
 import type { JsonObject } from './config/proto-json.js';
-import type { Bootstrap } from './config/types.js';
+import type { Bootstrap, ClusterLoadAssignment } from './config/types.js';
+import type { RouteConfigProviders } from './http/route-config-provider.js';
 import type { ListenerRuntime } from './listener.js';
-import { ListenerManager } from './listener-manager.js';
+import type { ListenerManager } from './listener-manager.js';
 import type { Random } from './load-balancers/index.js';
-import type { FactoryContext } from './network-filters/index.js';
-import { StatsStore } from './stats.js';
-import type { Gauge } from './stats.js';
+import { setProxyLogLevel } from './log-level.js';
+import type { Gauge, Stat, StatsStore } from './stats.js';
 import type { Cluster } from './upstream/cluster.js';
-import { ClusterManager } from './upstream/cluster-manager.js';
+import type { ClusterManager } from './upstream/cluster-manager.js';
+import { applyConfigUpdate } from './workers/config-update.js';
+import type { ConfigUpdate } from './workers/config-update.js';
+import { DataPlane } from './workers/data-plane.js';
+import { mergeClusterStatuses, mergeStats } from './workers/stats-merge.js';
+import { WorkerPool } from './workers/worker-pool.js';
+
+export { setProxyLogLevel } from './log-level.js';
+export type { ConfigUpdate } from './workers/config-update.js';
 
 const log = scope('proxy');
 
@@ -35,22 +48,19 @@ export interface ProxyOptions {
   configPath?: string;
   /** Or the bootstrap itself, undecoded (tests, the agent). */
   bootstrap?: unknown;
+  /** Processes accepting connections (Envoy's workers): 1 when unset, every core when 0 (Istio's meaning). */
   concurrency?: number;
   drainTimeS?: number;
   /** Envoy's levels: trace, debug, info, warning, error, critical, off. */
   logLevel?: string;
-  /** Randomness for load balancing and weighted choices (seeded in tests). */
+  /** Randomness for load balancing and weighted choices (seeded in tests; this process only). */
   random?: Random;
 }
 
-const ENVOY_LEVELS: Record<string, string> = {
-  trace: 'debug', debug: 'debug', info: 'info', warning: 'warn', warn: 'warn', error: 'error', critical: 'error', off: 'none',
-};
-
-export function setProxyLogLevel(level: string): void {
-  const mapped = ENVOY_LEVELS[level];
-  if (!mapped) throw new ConfigError(`invalid log level "${level}" (one of ${Object.keys(ENVOY_LEVELS).join(', ')})`);
-  setOutputLevels(`proxy:${mapped}`);
+/** The number of processes --concurrency asks for. */
+export function effectiveConcurrency(concurrency: number | undefined): number {
+  if (concurrency === undefined) return 1;
+  return concurrency === 0 ? os.availableParallelism() : concurrency;
 }
 
 export function packageVersion(): string {
@@ -63,10 +73,16 @@ export function packageVersion(): string {
 }
 
 export class ProxyServer implements AdminTarget {
-  readonly stats = new StatsStore();
+  /** This process's data plane; workers run copies built from the same updates. */
+  readonly plane: DataPlane;
+  readonly stats: StatsStore;
   readonly clusterManager: ClusterManager;
   readonly listenerManager: ListenerManager;
+  /** Route configurations from RDS (the xDS client updates them). */
+  readonly routeConfigs: RouteConfigProviders;
   readonly admin: AdminServer;
+  /** Processes accepting connections: this one and concurrency-1 workers. */
+  readonly concurrency: number;
   adminAddress: { address: string; port: number } | undefined;
   private currentState: ServerState = 'PRE_INITIALIZING';
   private healthcheckFailed = false;
@@ -75,34 +91,26 @@ export class ProxyServer implements AdminTarget {
   private readonly live: Gauge;
   private readonly stateGauge: Gauge;
   private readonly uptime: Gauge;
-  private readonly totalConnections: Gauge;
   private readonly activeListeners: Gauge;
   private readonly activeClusters: Gauge;
   private draining: Promise<void> | undefined;
   private bootstrapAds: BootstrapAds | undefined;
+  private workers: WorkerPool | undefined;
+  /** The last endpoints per cluster, for a worker that starts later (the cluster's config has the rest). */
+  private readonly assignments = new Map<string, ClusterLoadAssignment>();
   private readonly quitWaiters: (() => void)[] = [];
 
-  /** Route configurations from RDS (the xDS client updates them). */
-  readonly routeConfigs = new RouteConfigProviders();
-
   constructor(readonly bootstrap: Bootstrap, readonly options: ProxyOptions = {}) {
-    const random = options.random ?? Math.random;
-    this.clusterManager = new ClusterManager({ stats: this.stats, random });
-    const context: FactoryContext = {
-      clusterManager: this.clusterManager,
-      stats: this.stats,
-      random,
-      routeConfigs: this.routeConfigs,
-    };
-    this.listenerManager = new ListenerManager(context);
+    this.plane = new DataPlane({ random: options.random ?? Math.random });
+    ({ stats: this.stats, clusterManager: this.clusterManager, listenerManager: this.listenerManager, routeConfigs: this.routeConfigs } = this.plane);
+    this.concurrency = effectiveConcurrency(options.concurrency);
     this.admin = new AdminServer(this);
     this.live = this.stats.gauge('server.live');
     this.stateGauge = this.stats.gauge('server.state');
     this.uptime = this.stats.gauge('server.uptime');
-    this.totalConnections = this.stats.gauge('server.total_connections');
     this.activeListeners = this.stats.gauge('listener_manager.total_listeners_active');
     this.activeClusters = this.stats.gauge('cluster_manager.active_clusters');
-    this.stats.gauge('server.concurrency').set(options.concurrency ?? 1);
+    this.stats.gauge('server.concurrency').set(this.concurrency);
     this.setState('PRE_INITIALIZING');
   }
 
@@ -132,25 +140,81 @@ export class ProxyServer implements AdminTarget {
       throw error;
     }
     try {
+      if (this.concurrency > 1) {
+        this.workers = new WorkerPool({ count: this.concurrency - 1, ...(this.options.logLevel ? { logLevel: this.options.logLevel } : {}), currentConfig: () => this.currentConfig() });
+        await this.workers.start();
+      }
       this.bootstrapAds = await startBootstrapAds(this);
     } catch (error) {
       await this.shutdown();
       throw error;
     }
     this.setState('LIVE');
-    log.info(`proxy is live: ${built.length} listeners, ${this.clusterManager.all().length} clusters${this.adminAddress ? `, admin on ${this.adminAddress.address}:${this.adminAddress.port}` : ''}`);
+    const workers = this.workers ? `, ${this.concurrency - 1} workers (pids ${this.workers.pids().join(', ')})` : '';
+    log.info(`proxy is live: ${built.length} listeners, ${this.clusterManager.all().length} clusters${workers}${this.adminAddress ? `, admin on ${this.adminAddress.address}:${this.adminAddress.port}` : ''}`);
+  }
+
+  /**
+   * Applies a config update (xDS) here, then in every worker, and resolves when all have it.
+   * Throws ConfigError, changing nothing, when the update is refused.
+   */
+  async applyConfig(update: ConfigUpdate): Promise<void> {
+    const before = update.kind === 'listener' ? this.listenerManager.socketOf(update.config.name) : undefined;
+    await applyConfigUpdate(this.plane, update);
+    if (update.kind === 'endpoints') this.assignments.set(update.assignment.cluster_name, update.assignment);
+    // A replaced cluster starts without endpoints, as the new one does in every process.
+    if (update.kind === 'cluster') this.assignments.delete(update.config.name);
+    if (update.kind === 'cluster-removed') this.assignments.delete(update.name);
+    if (!this.workers) return;
+    // A listener that bound a new socket hands it over; one updated in place keeps the one the workers have.
+    const after = update.kind === 'listener' ? this.listenerManager.socketOf(update.config.name) : undefined;
+    await this.workers.apply(update, after !== before ? after : undefined);
+  }
+
+  /** The configuration as it stands, as the updates that would build it: what a new worker is given. */
+  private currentConfig(): { update: ConfigUpdate; socket?: net.Server }[] {
+    const updates: { update: ConfigUpdate; socket?: net.Server }[] = [];
+    for (const c of this.clusterManager.all()) updates.push({ update: { kind: 'cluster', config: c.config, ...(c.versionInfo ? { versionInfo: c.versionInfo } : {}) } });
+    for (const assignment of this.assignments.values()) updates.push({ update: { kind: 'endpoints', assignment } });
+    for (const r of this.routeConfigs.all()) updates.push({ update: { kind: 'route', resource: r.resource, versionInfo: r.versionInfo } });
+    // Listeners last, so that a worker accepts only once it has everything they use.
+    for (const l of this.listenerManager.all()) {
+      const socket = this.listenerManager.socketOf(l.name);
+      updates.push({ update: { kind: 'listener', config: l.config, ...(l.versionInfo ? { versionInfo: l.versionInfo } : {}) }, ...(socket ? { socket } : {}) });
+    }
+    return updates;
+  }
+
+  /** The worker processes' ids (none with concurrency 1). */
+  workerPids(): number[] {
+    return this.workers?.pids() ?? [];
   }
 
   state(): ServerState {
     return this.healthcheckFailed && this.currentState === 'LIVE' ? 'DRAINING' : this.currentState;
   }
 
+  /** Brings this process's computed gauges up to date. */
   refreshStats(): void {
+    this.plane.refreshStats();
     this.uptime.set(Math.floor((Date.now() - this.started) / 1000));
-    this.totalConnections.set(this.listenerManager.activeSockets.size);
     this.activeListeners.set(this.listenerManager.all().length);
     this.activeClusters.set(this.clusterManager.all().length);
     this.live.set(this.state() === 'LIVE' ? 1 : 0);
+  }
+
+  async statsSnapshot(): Promise<readonly Stat[]> {
+    this.refreshStats();
+    if (!this.workers) return this.stats.all();
+    const { live, retired } = await this.workers.stats();
+    return mergeStats(this.stats.all(), [...live.map((w) => w.stats), retired.stats]);
+  }
+
+  async clusterStatuses(): Promise<readonly ClusterStatus[]> {
+    const own = this.clusterManager.all().map(clusterStatus);
+    if (!this.workers) return own;
+    const { live, retired } = await this.workers.stats();
+    return mergeClusterStatuses(own, live.map((w) => w.hosts), retired.hosts);
   }
 
   serverInfo(): object {
@@ -160,7 +224,7 @@ export class ProxyServer implements AdminTarget {
       state: this.state(),
       hot_restart_version: 'disabled',
       command_line_options: {
-        concurrency: this.options.concurrency ?? 1,
+        concurrency: this.concurrency,
         config_path: this.options.configPath ?? '',
         log_level: this.options.logLevel ?? 'info',
         drain_time: formatDuration({ seconds: this.options.drainTimeS ?? DEFAULT_DRAIN_TIME_S, nanos: 0 }),
@@ -199,20 +263,22 @@ export class ProxyServer implements AdminTarget {
     this.refreshStats();
   }
 
-  drainListeners(): Promise<void> {
-    return this.listenerManager.stopListening();
+  async drainListeners(): Promise<void> {
+    await Promise.all([this.listenerManager.stopListening(), this.workers?.stopListening()]);
   }
 
   setLogLevel(level: string): void {
     setProxyLogLevel(level);
+    this.workers?.setLogLevel(level);
   }
 
   /** SIGTERM: stop accepting, give open connections the drain time, then close everything. */
   drain(drainTimeS = this.options.drainTimeS ?? DEFAULT_DRAIN_TIME_S): Promise<void> {
     this.draining ??= (async () => {
       this.setState('DRAINING');
-      log.info(`draining: no new connections; waiting up to ${drainTimeS}s for ${this.listenerManager.activeSockets.size} open ones`);
-      await this.listenerManager.drain(drainTimeS * 1000);
+      const workers = this.workers ? ` (and those of ${this.concurrency - 1} workers)` : '';
+      log.info(`draining: no new connections; waiting up to ${drainTimeS}s for ${this.listenerManager.activeSockets.size} open ones${workers}`);
+      await Promise.all([this.listenerManager.drain(drainTimeS * 1000), this.workers?.drain(drainTimeS * 1000)]);
       await this.shutdown();
     })();
     return this.draining;
@@ -221,9 +287,8 @@ export class ProxyServer implements AdminTarget {
   /** Closes everything now. */
   async shutdown(): Promise<void> {
     this.bootstrapAds?.stop();
-    await this.listenerManager.drain(0);
-    this.listenerManager.close();
-    this.clusterManager.close();
+    await Promise.all([this.listenerManager.drain(0), this.workers?.shutdown()]);
+    this.plane.close();
     await this.admin.close();
     for (const w of this.quitWaiters.splice(0)) w();
   }
@@ -257,9 +322,6 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
  * when it has shut down (after a drain or /quitquitquit).
  */
 export async function runProxy(options: ProxyOptions): Promise<void> {
-  if (options.concurrency !== undefined && options.concurrency > 1) {
-    log.warn(`--concurrency ${options.concurrency}: this version runs one event loop; the value is reported but not used yet`);
-  }
   const server = await startProxy(options);
   const onSignal = (signal: NodeJS.Signals) => {
     log.info(`received ${signal}`);

@@ -6,9 +6,9 @@ import type { AddressInfo } from 'node:net';
 import type { JsonObject } from '../config/proto-json.js';
 import type { ListenerRuntime } from '../listener.js';
 import { renderPrometheus, renderStatsJson, renderStatsText } from '../stats.js';
-import type { StatsStore } from '../stats.js';
-import type { Cluster } from '../upstream/cluster.js';
+import type { Stat } from '../stats.js';
 import { renderClustersJson, renderClustersText } from './clusters.js';
+import type { ClusterStatus } from './clusters.js';
 import { ConfigDumpQueryError, filterConfigDump } from './config-dump.js';
 import { renderListenersJson, renderListenersText } from './listeners.js';
 
@@ -16,14 +16,14 @@ export type ServerState = 'LIVE' | 'DRAINING' | 'PRE_INITIALIZING' | 'INITIALIZI
 
 /** What the admin API reads and controls; the proxy server implements it. */
 export interface AdminTarget {
-  readonly stats: StatsStore;
   state(): ServerState;
   serverInfo(): object;
   listeners(): readonly ListenerRuntime[];
-  clusters(): readonly Cluster[];
+  /** Clusters with their hosts' counters, over every worker. */
+  clusterStatuses(): Promise<readonly ClusterStatus[]>;
   configDump(): JsonObject;
-  /** Brings computed gauges (uptime) up to date before stats are read. */
-  refreshStats(): void;
+  /** Every stat, sorted by name, summed over every worker, with computed gauges (uptime) up to date. */
+  statsSnapshot(): Promise<readonly Stat[]>;
   failHealthcheck(fail: boolean): void;
   drainListeners(): Promise<void>;
   quit(): void;
@@ -67,7 +67,10 @@ const endpoints: Record<string, Endpoint> = {
   '/clusters': {
     help: 'upstream cluster status (?format=json)',
     mutates: false,
-    handler: (t, q) => (q.get('format') === 'json' ? json(renderClustersJson(t.clusters())) : text(renderClustersText(t.clusters()))),
+    handler: async (t, q) => {
+      const clusters = await t.clusterStatuses();
+      return q.get('format') === 'json' ? json(renderClustersJson(clusters)) : text(renderClustersText(clusters));
+    },
   },
   '/config_dump': {
     help: 'dump current Envoy configs (?resource=, ?mask=)',
@@ -84,22 +87,19 @@ const endpoints: Record<string, Endpoint> = {
   '/stats': {
     help: 'print server stats (?format=json|prometheus, ?filter=regex, ?usedonly)',
     mutates: false,
-    handler: (t, q) => {
-      t.refreshStats();
+    handler: async (t, q) => {
+      const stats = await t.statsSnapshot();
       const usedOnly = q.has('usedonly');
       const format = q.get('format');
-      if (format === 'prometheus') return text(renderPrometheus(t.stats.all(), usedOnly));
-      if (format === 'json') return json(renderStatsJson(t.stats.all(), statsFilter(q), usedOnly));
-      return text(renderStatsText(t.stats.all(), statsFilter(q), usedOnly));
+      if (format === 'prometheus') return text(renderPrometheus(stats, usedOnly));
+      if (format === 'json') return json(renderStatsJson(stats, statsFilter(q), usedOnly));
+      return text(renderStatsText(stats, statsFilter(q), usedOnly));
     },
   },
   '/stats/prometheus': {
     help: 'print server stats in prometheus format',
     mutates: false,
-    handler: (t, q) => {
-      t.refreshStats();
-      return { type: 'text/plain; version=0.0.4; charset=UTF-8', body: renderPrometheus(t.stats.all(), q.has('usedonly')) };
-    },
+    handler: async (t, q) => ({ type: 'text/plain; version=0.0.4; charset=UTF-8', body: renderPrometheus(await t.statsSnapshot(), q.has('usedonly')) }),
   },
   '/healthcheck/fail': { help: 'cause the server to fail health checks', mutates: true, handler: (t) => (t.failHealthcheck(true), text('OK\n')) },
   '/healthcheck/ok': { help: 'cause the server to pass health checks', mutates: true, handler: (t) => (t.failHealthcheck(false), text('OK\n')) },
