@@ -18,6 +18,9 @@ import { startAdsServer } from '../../src/xds/ads-server.js';
 import type { AdsServer, AdsSource, JsonObject } from '../../src/xds/ads-server.js';
 import { ClusterType, EndpointType, ListenerType, RouteType } from '../../src/xds/ads-client.js';
 import { setSink } from '../../src/log/index.js';
+import { StatsStore } from '../../src/proxy/stats.js';
+import { mergeClusterStatuses, mergeStats, retire } from '../../src/proxy/workers/stats-merge.js';
+import type { HostSample, StatSample } from '../../src/proxy/workers/stats-merge.js';
 import { echoServer, unusedPort } from './helpers.js';
 import type { TestServer } from './helpers.js';
 
@@ -515,5 +518,51 @@ describe('the sidecar agent with concurrency 2', () => {
     sidecar.child.kill('SIGTERM');
     assert.equal(await sidecar.exited, 0);
     await until('every process of the sidecar gone', () => descendants.every((p) => !alive(p)));
+  });
+});
+
+describe('merging the workers\' stats', () => {
+  const sample = (name: string, type: 'counter' | 'gauge', value: number): StatSample => [name, type, `envoy_${name.replace(/\W/g, '_')}`, [], value];
+
+  test('counters and gauges add up; what every process derives from config takes the largest value; unknown stats are added', () => {
+    const own = new StatsStore();
+    own.counter('cluster.web.upstream_rq_total').inc(3);
+    own.gauge('cluster.web.upstream_cx_active').set(1);
+    own.gauge('cluster.web.membership_total').set(2);
+    own.gauge('cluster.web.circuit_breakers.default.cx_open').set(0);
+    own.counter('cluster.web.update_success');
+    const merged = mergeStats(own.all(), [
+      [sample('cluster.web.upstream_rq_total', 'counter', 4), sample('cluster.web.upstream_cx_active', 'gauge', 2), sample('cluster.web.membership_total', 'gauge', 2), sample('cluster.web.circuit_breakers.default.cx_open', 'gauge', 1)],
+      [sample('cluster.web.upstream_rq_total', 'counter', 5), sample('cluster.web.update_success', 'counter', 1), sample('http.in.downstream_rq_total', 'counter', 7)],
+    ]);
+    assert.deepEqual(merged.map((s) => [s.name, s.value, s.used]), [
+      ['cluster.web.circuit_breakers.default.cx_open', 1, true],
+      ['cluster.web.membership_total', 2, true],
+      ['cluster.web.update_success', 1, true],
+      ['cluster.web.upstream_cx_active', 3, true],
+      ['cluster.web.upstream_rq_total', 12, true],
+      ['http.in.downstream_rq_total', 7, true],
+    ]);
+    // The main process's own store is not changed by a merge.
+    assert.equal(own.find('cluster.web.upstream_rq_total')!.value, 3);
+  });
+
+  test('an exited worker leaves its counters, not its gauges', () => {
+    const first = retire({ stats: [], hosts: [] }, { stats: [sample('a.rq_total', 'counter', 2), sample('a.cx_active', 'gauge', 5)], hosts: [] });
+    const second = retire(first, { stats: [sample('a.rq_total', 'counter', 3)], hosts: [] });
+    assert.deepEqual(second.stats.map((s) => [s[0], s[4]]), [['a.rq_total', 5]]);
+  });
+
+  test('/clusters: host counters summed, ejected if any process ejected it, hosts only a worker knows listed, a retired-only host not revived', () => {
+    const host = (key: string, extra: Partial<HostSample> = {}): HostSample => ({
+      cluster: 'c', key, address: key.split(':')[0]!, port: Number(key.split(':')[1]), hostname: '', health: 'UNKNOWN', weight: 1, priority: 0, locality: {},
+      ejected: false, cxActive: 1, cxTotal: 2, cxConnectFail: 0, rqTotal: 3, rqError: 1, activeRequests: 0, ...extra,
+    });
+    const own = [{ name: 'c', statName: 'c', addedViaApi: false, circuitBreakers: { maxConnections: 1024, maxPendingRequests: 1024, maxRequests: 1024, maxRetries: 3 }, hosts: [host('10.0.0.1:80')] }];
+    const [merged] = mergeClusterStatuses(own, [[host('10.0.0.1:80', { ejected: true }), host('10.0.0.2:80')]], [host('10.0.0.1:80', { cxActive: 0 }), host('10.0.0.9:80')]);
+    assert.deepEqual(merged!.hosts.map((h) => [h.key, h.cxActive, h.cxTotal, h.rqTotal, h.ejected]), [
+      ['10.0.0.1:80', 2, 6, 9, true],
+      ['10.0.0.2:80', 1, 2, 3, false],
+    ]);
   });
 });

@@ -91,16 +91,18 @@ export class WorkerPool {
 
   /** What the workers have counted: those running now (their last report, if they do not answer in time), and those that have exited. */
   async stats(): Promise<{ live: WorkerStats[]; retired: WorkerStats }> {
-    // An exited worker's counters are in `retired` already.
-    const live = await Promise.all(
-      this.running().map((w) =>
+    const running = this.running();
+    const replies = await Promise.all(
+      running.map((w) =>
         w
           .request({ type: 'stats' }, STATS_TIMEOUT_MS)
           .then((reply) => reply.stats)
           .catch(() => w.lastStats),
       ),
     );
-    return { live: live.filter((s): s is WorkerStats => s !== undefined), retired: this.retired };
+    // A worker that exited meanwhile is counted in `retired` already.
+    const live = replies.filter((s, i): s is WorkerStats => s !== undefined && running[i]!.alive);
+    return { live, retired: this.retired };
   }
 
   setLogLevel(level: string): void {
