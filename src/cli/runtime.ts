@@ -10,6 +10,9 @@ import {
   DEFAULT_STATE_DIR,
   checkRanges,
   configChanges,
+  splitApply,
+  submitRequest,
+  awaitResult,
   loadManifests,
   parseManifests,
   renderTable,
@@ -30,7 +33,7 @@ import {
   startCluster,
   teardown,
 } from '../runtime/index.js';
-import type { ClusterOptions, ClusterPlan, PlannedPod } from '../runtime/index.js';
+import type { ClusterOptions, ClusterPlan, ClusterRequest, PlannedPod } from '../runtime/index.js';
 import type { KubeObject } from '../kube/index.js';
 import { UsageError } from './errors.js';
 
@@ -344,31 +347,57 @@ function execCommand(): Command {
     });
 }
 
+/**
+ * Workloads, Services and the rest go to the supervisor, which converges the
+ * running cluster to them; its answer is kubectl's lines, or the problems.
+ */
+async function toSupervisor(stateDir: string, state: StateDir, request: ClusterRequest): Promise<string[]> {
+  if (request.objects.length === 0) return [];
+  const pid = state.read().supervisorPid;
+  if (!processAlive(pid)) throw new UsageError(`the supervisor (pid ${pid}) is not running, so workloads and Services cannot change; "outrigger down" cleans up`);
+  const id = submitRequest(stateDir, request);
+  const result = await awaitResult(stateDir, id, 120_000, () => processAlive(pid));
+  if (!result) throw new UsageError(`the supervisor did not answer the ${request.op} (see ${state.supervisorLog})`);
+  for (const line of result.lines) process.stdout.write(`${line}\n`);
+  if (!result.ok) throw new UsageError(result.problems.length === 1 ? result.problems[0]! : `the ${request.op} has ${result.problems.length} problems:\n${result.problems.map((p) => `  - ${p}`).join('\n')}`);
+  return result.lines;
+}
+
 function applyCommand(): Command {
   return new Command('apply')
-    .description('Create or change Istio configuration of the running cluster (discovery picks it up; nothing restarts)')
+    .description('Create or change objects of the running cluster: Istio configuration takes effect without restarts; new or changed workloads and Services are rolled out')
     .requiredOption('-f, --filename <path...>', 'a manifest file, or a directory of them')
     .addOption(stateDirOption())
-    .action((opts: { filename: string[]; stateDir: string }) => {
-      const { state, plan } = loadCluster(opts.stateDir);
-      const changes = userErrors(() => configChanges(loadManifests(opts.filename), plan));
+    .action(async (opts: { filename: string[]; stateDir: string }) => {
+      const { state } = loadCluster(opts.stateDir);
+      const { istio, cluster } = splitApply(userErrors(() => loadManifests(opts.filename)));
+      // Namespaces and workloads first: Istio configuration may live in a namespace created here.
+      await toSupervisor(opts.stateDir, state, { op: 'apply', objects: cluster });
+      const changes = userErrors(() => configChanges(istio, state.readPlan()));
       for (const change of changes) process.stdout.write(`${change.resource} ${state.writeConfig(change.file, change.yaml) ? 'configured' : 'created'}\n`);
     });
 }
 
 function deleteCommand(): Command {
   return new Command('delete')
-    .description('Remove Istio configuration from the running cluster')
+    .description('Remove objects from the running cluster (their pods are stopped and removed)')
     .requiredOption('-f, --filename <path...>', 'a manifest file, or a directory of them')
     .addOption(stateDirOption())
-    .action((opts: { filename: string[]; stateDir: string }) => {
+    .action(async (opts: { filename: string[]; stateDir: string }) => {
       const { state, plan } = loadCluster(opts.stateDir);
-      const changes = userErrors(() => configChanges(loadManifests(opts.filename), plan));
+      const { istio, cluster } = splitApply(userErrors(() => loadManifests(opts.filename)));
+      const changes = userErrors(() => configChanges(istio, plan));
       const missing: string[] = [];
       for (const change of changes) {
         const [kind, name] = change.resource.split('/') as [string, string];
         if (state.deleteConfig(change.file)) process.stdout.write(`${kind} "${name}" deleted\n`);
         else missing.push(`Error from server (NotFound): ${kind.replace(/^([a-z]+)/, '$1s')} "${name}" not found`);
+      }
+      try {
+        await toSupervisor(opts.stateDir, state, { op: 'delete', objects: cluster });
+      } catch (error) {
+        if (!(error instanceof UsageError)) throw error;
+        missing.push(error.message);
       }
       if (missing.length > 0) throw new UsageError(missing.join('\n'));
     });

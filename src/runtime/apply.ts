@@ -1,8 +1,9 @@
-// `outrigger apply -f` / `delete -f` on a running cluster. For now only Istio
-// configuration can change while the cluster runs: it lives in the registry
-// directory one file per object, which discovery watches, so a VirtualService
-// change takes effect without restarting anything. Pods, Services and the rest
-// are planned once, by `up`. Pure: which files to write or remove, or why not.
+// `outrigger apply -f` / `delete -f` on a running cluster. Istio configuration
+// lives in the registry directory one file per object, which discovery watches,
+// so a VirtualService change takes effect without restarting anything; the CLI
+// writes it there itself. Workloads, Services and the rest go to the supervisor,
+// which re-plans the cluster and converges to it (desired.ts, converge.ts).
+// Pure: which files to write or remove, or why not.
 import { stringifyYamlDocuments } from '../kube/index.js';
 import { nameOf, namespaceOf, objectRef } from '../kube/index.js';
 import { configFileName, resourceName } from './discovery-feed.js';
@@ -23,12 +24,17 @@ export class ApplyError extends Error {
   }
 }
 
+/** Istio configuration, and the objects the supervisor applies. */
+export function splitApply(objects: readonly SourcedObject[]): { istio: SourcedObject[]; cluster: SourcedObject[] } {
+  return { istio: objects.filter((o) => isIstioConfig(o.object)), cluster: objects.filter((o) => !isIstioConfig(o.object)) };
+}
+
 export function configChanges(objects: readonly SourcedObject[], plan: Pick<ClusterPlan, 'namespaces'>): ConfigChange[] {
   const problems: string[] = [];
   const changes: ConfigChange[] = [];
   for (const { object, source } of objects) {
     if (!isIstioConfig(object)) {
-      problems.push(`${source}: ${objectRef(object)}: only Istio configuration (*.istio.io) can be changed while the cluster runs; change the manifests and run "outrigger down" and "outrigger up" for the rest`);
+      problems.push(`${source}: ${objectRef(object)}: not Istio configuration (*.istio.io)`);
       continue;
     }
     if (nameOf(object) === undefined) {

@@ -4,7 +4,9 @@
 export { planCluster, PlanError } from './plan.js';
 export type { ClusterPlan, PlannedPod, PlannedService, PlanOptions } from './plan.js';
 export { loadManifests, parseManifests, ManifestError } from './manifests.js';
-export { configChanges, ApplyError } from './apply.js';
+export { configChanges, splitApply, ApplyError } from './apply.js';
+export { awaitResult, submitRequest } from './requests.js';
+export type { ClusterRequest } from './requests.js';
 export { startCluster, checkRanges, planFromManifests, preflightProblems, resolveProgram, RuntimeError } from './supervisor.js';
 export type { ClusterOptions, RunningCluster } from './supervisor.js';
 export { teardown } from './teardown.js';

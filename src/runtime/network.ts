@@ -61,7 +61,7 @@ function dnsPod(pod: PlannedPod): PlannedPod & { hostname?: string; subdomain?: 
 
 export function writePodDns(plan: ClusterPlan, pod: PlannedPod, state: StateDir): void {
   const dir = path.join(ETC_NETNS, pod.netns);
-  state.update((r) => r.etcNetns.push(dir));
+  if (!state.read().etcNetns.includes(dir)) state.update((r) => r.etcNetns.push(dir));
   // Another cluster's teardown may remove an empty /etc/netns between our mkdir and write.
   for (let attempt = 0; ; attempt++) {
     try {

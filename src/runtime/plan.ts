@@ -26,6 +26,11 @@ export interface PlanOptions {
   inject?: (workload: KubeObject) => KubeObject;
   resolveProgram(name: string): string | undefined;
   runtimeVars?: Readonly<Record<string, string>>;
+  /**
+   * Addresses of a running cluster being re-planned (`apply` while it runs): a pod
+   * or Service that stays keeps its address, keyed "namespace/name".
+   */
+  keep?: { pods: ReadonlyMap<string, string>; services: ReadonlyMap<string, string> };
 }
 
 export interface PlannedNamespace {
@@ -210,10 +215,22 @@ export function planCluster(objects: readonly SourcedObject[], options: PlanOpti
   // Services: ports and virtual IPs. Fixed clusterIPs are reserved before any is handed out.
   const serviceAllocator = new Allocator(serviceCidr, 'service', 1);
   const services: PlannedService[] = [];
-  for (const { object, source } of serviceObjects) {
+  const keptVip = new Map<SourcedObject, string>();
+  for (const item of serviceObjects) {
+    const { object, source } = item;
     const ref = `${source}: ${objectRef(object)}`;
     const spec = isMap(object['spec']) ? object['spec'] : {};
     const fixed = typeof spec['clusterIP'] === 'string' && spec['clusterIP'] !== '' ? spec['clusterIP'] : undefined;
+    const kept = options.keep?.services.get(`${namespaceOf(object) ?? 'default'}/${nameOf(object)}`);
+    if (fixed === undefined && kept !== undefined && kept !== 'None') {
+      // A Service that stays keeps its VIP, as kube never changes a clusterIP.
+      try {
+        serviceAllocator.reserve(kept);
+        keptVip.set(item, kept);
+      } catch {
+        // Taken by a fixed clusterIP now: it gets a new one below.
+      }
+    }
     if (fixed !== undefined && fixed !== 'None') {
       try {
         serviceAllocator.reserve(fixed);
@@ -222,7 +239,8 @@ export function planCluster(objects: readonly SourcedObject[], options: PlanOpti
       }
     }
   }
-  for (const { object, source } of serviceObjects) {
+  for (const item of serviceObjects) {
+    const { object, source } = item;
     const ref = `${source}: ${objectRef(object)}`;
     const spec = isMap(object['spec']) ? object['spec'] : {};
     const ports: ServicePortPlan[] = [];
@@ -242,8 +260,8 @@ export function planCluster(objects: readonly SourcedObject[], options: PlanOpti
       ports.push({ ...(typeof p['name'] === 'string' ? { name: p['name'] } : {}), port: p['port'], targetPort: typeof target === 'string' && /^\d+$/.test(target) ? Number(target) : target, protocol: typeof p['protocol'] === 'string' ? p['protocol'] : 'TCP' });
     });
     const fixed = typeof spec['clusterIP'] === 'string' && spec['clusterIP'] !== '' ? spec['clusterIP'] : undefined;
-    let clusterIP = fixed ?? '';
-    if (fixed === undefined) {
+    let clusterIP = fixed ?? keptVip.get(item) ?? '';
+    if (clusterIP === '') {
       try {
         clusterIP = serviceAllocator.allocate();
       } catch (error) {
@@ -353,6 +371,17 @@ export function planCluster(objects: readonly SourcedObject[], options: PlanOpti
   const pods: PlannedPod[] = [];
   const vethOwners = new Map<string, string>();
   const nodeNetns = `${options.netnsPrefix}node`;
+  const keptIP = new Map<PodDraft, string>();
+  for (const d of drafts) {
+    const kept = options.keep?.pods.get(`${d.namespace}/${d.name}`);
+    if (kept === undefined) continue;
+    try {
+      podAllocator.reserve(kept);
+      keptIP.set(d, kept);
+    } catch {
+      // Outside the range or taken: the pod gets a new address.
+    }
+  }
   for (const d of drafts) {
     const where = `${d.source}: ${d.ref}`;
     const podRef = `pod "${d.namespace}/${d.name}"`;
@@ -362,7 +391,7 @@ export function planCluster(objects: readonly SourcedObject[], options: PlanOpti
     }
     let ip: string;
     try {
-      ip = podAllocator.allocate();
+      ip = keptIP.get(d) ?? podAllocator.allocate();
     } catch (error) {
       problems.push(`${where}: ${(error as Error).message}`);
       continue;

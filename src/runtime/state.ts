@@ -4,6 +4,8 @@
 //
 //   state.json     the record: supervisor pid, network namespaces, /etc/netns dirs, staged copies
 //   plan.json      the cluster plan (pods, services, launch specs)
+//   objects.json   the objects it was planned from (manifests, then what apply/delete changed)
+//   requests/      apply/delete requests to the supervisor and its answers
 //   status.json    pod statuses, rewritten by the supervisor on every change
 //   logs/          one file per container: <namespace>_<pod>_<container>.log
 //   registry/      the cluster as Kubernetes objects, for `outrigger discovery --configDir`:
@@ -12,6 +14,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ClusterPlan } from './plan.js';
+import type { SourcedObject } from './manifests.js';
 import type { PodStatus } from './status.js';
 import type { PodEvent } from './events.js';
 
@@ -93,6 +96,10 @@ export class StateDir {
     const file = path.join(this.dir, 'plan.json');
     if (!existsSync(file)) throw new StateError(`the cluster in ${this.dir} has no plan yet (it is starting, or failed to start: see ${this.supervisorLog})`);
     return JSON.parse(readFileSync(file, 'utf8')) as ClusterPlan;
+  }
+
+  writeObjects(objects: readonly SourcedObject[]): void {
+    writeAtomic(path.join(this.dir, 'objects.json'), JSON.stringify(objects));
   }
 
   get registryDir(): string {

@@ -15,9 +15,14 @@ import type { BackoffPolicy } from './backoff.js';
 import { serviceRules } from './endpoints.js';
 import { parseCidr, rangeConflicts } from './ipam.js';
 import { loadManifests } from './manifests.js';
-import { applyServiceRules, createNodeNetwork, createPodNetwork, hostRanges } from './network.js';
-import { planCluster } from './plan.js';
-import type { ClusterPlan } from './plan.js';
+import { applyServiceRules, createNodeNetwork, createPodNetwork, hostRanges, removeEtcNetns, removeNetns, writePodDns, ETC_NETNS } from './network.js';
+import { planCluster, PlanError } from './plan.js';
+import type { ClusterPlan, PlannedPod, PlanOptions } from './plan.js';
+import type { SourcedObject } from './manifests.js';
+import { applyObjects, deleteObjects } from './desired.js';
+import { diffPlans, keptAddresses } from './converge.js';
+import { answerRequest, nextRequest } from './requests.js';
+import type { ClusterRequest, ClusterResult } from './requests.js';
 import { PodRunner } from './pod-runner.js';
 import { recordEvent } from './events.js';
 import { ProberClient } from './prober-client.js';
@@ -64,12 +69,15 @@ export function preflightProblems(): string[] {
   return problems;
 }
 
-export function planFromManifests(options: ClusterOptions, runtimeVars: Record<string, string>): ClusterPlan {
-  let objects = loadManifests(options.manifests);
-  if (options.discovery) {
-    const haveIstioSystem = objects.some((o) => o.object.kind === 'Namespace' && o.object.metadata?.name === 'istio-system');
-    objects = [...controlPlaneObjects(haveIstioSystem).map((object) => ({ object, source: 'the control plane (--discovery)' })), ...objects];
-  }
+/** The cluster's objects: the manifests, and the control plane when it runs one. */
+export function desiredObjects(options: ClusterOptions): SourcedObject[] {
+  const objects = loadManifests(options.manifests);
+  if (!options.discovery) return objects;
+  const haveIstioSystem = objects.some((o) => o.object.kind === 'Namespace' && o.object.metadata?.name === 'istio-system');
+  return [...controlPlaneObjects(haveIstioSystem).map((object) => ({ object, source: 'the control plane (--discovery)' })), ...objects];
+}
+
+export function planFromObjects(objects: readonly SourcedObject[], options: ClusterOptions, runtimeVars: Record<string, string>, keep?: PlanOptions['keep']): ClusterPlan {
   const settings = options.sidecars ? runtimeInjectionSettings() : undefined;
   return planCluster(objects, {
     podCidr: options.podCidr,
@@ -77,8 +85,13 @@ export function planFromManifests(options: ClusterOptions, runtimeVars: Record<s
     netnsPrefix: options.netnsPrefix,
     resolveProgram,
     runtimeVars,
+    ...(keep ? { keep } : {}),
     ...(settings ? { inject: (workload: KubeObject) => injectObject(workload, settings).object as KubeObject } : {}),
   });
+}
+
+export function planFromManifests(options: ClusterOptions, runtimeVars: Record<string, string>): ClusterPlan {
+  return planFromObjects(desiredObjects(options), options, runtimeVars);
 }
 
 /**
@@ -128,7 +141,9 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
 async function build(options: ClusterOptions, state: StateDir, log: (m: string) => void): Promise<RunningCluster> {
   const samples = stageSamples();
   state.update((r) => r.stages.push(samples.dir));
-  const plan = planFromManifests(options, { OUTRIGGER_SAMPLES: samples.path('samples'), [REGISTRY_VAR]: state.registryDir });
+  const runtimeVars = { OUTRIGGER_SAMPLES: samples.path('samples'), [REGISTRY_VAR]: state.registryDir };
+  let objects = desiredObjects(options);
+  let plan = planFromObjects(objects, options, runtimeVars);
   for (const w of plan.warnings) log(`warning: ${w}`);
   await checkRanges(plan);
   state.writePlan(plan);
@@ -176,7 +191,7 @@ async function build(options: ClusterOptions, state: StateDir, log: (m: string) 
     scheduled = true;
     setTimeout(publish, 20);
   };
-  for (const pod of plan.pods) {
+  const newRunner = (pod: PlannedPod): PodRunner => {
     const runner: PodRunner = new PodRunner(
       pod,
       (container) => ({
@@ -196,19 +211,87 @@ async function build(options: ClusterOptions, state: StateDir, log: (m: string) 
       }),
       options.graceMs ?? 5000,
     );
-    pods.push(runner);
-  }
+    return runner;
+  };
+  const runPod = (runner: PodRunner) => void runner.run().catch((error: Error) => log(`pod ${runner.pod.namespace}/${runner.pod.name}: ${error.message}`));
+  for (const pod of plan.pods) pods.push(newRunner(pod));
   publish();
-  for (const runner of pods) void runner.run().catch((error: Error) => log(`pod ${runner.pod.namespace}/${runner.pod.name}: ${error.message}`));
+  for (const runner of pods) runPod(runner);
   log(`cluster up: ${plan.pods.length} pods, ${plan.services.length} services; node namespace ${plan.nodeNetns}, bridge ${plan.bridge.ip}/${plan.bridge.prefix}`);
+
+  /**
+   * `apply`/`delete` of workloads and Services while running: re-plan with every
+   * address kept, stop and remove the pods that go, create and start the new
+   * ones, and rewrite the hosts files when Services changed. A plan with problems
+   * changes nothing.
+   */
+  const converge = async (request: ClusterRequest): Promise<ClusterResult> => {
+    const change = request.op === 'apply' ? { ...applyObjects(objects, request.objects), missing: [] as string[] } : deleteObjects(objects, request.objects);
+    if (!change.changed) return { ok: change.missing.length === 0, lines: change.lines, problems: change.missing };
+    let next: ClusterPlan;
+    try {
+      next = planFromObjects(change.objects, options, runtimeVars, keptAddresses(plan));
+    } catch (error) {
+      if (error instanceof PlanError) return { ok: false, lines: [], problems: [...error.problems] };
+      throw error;
+    }
+    const diff = diffPlans(plan, next);
+    for (const pod of diff.remove) {
+      const at = pods.findIndex((r) => r.pod.uid === pod.uid && r.pod.netns === pod.netns);
+      if (at < 0) continue;
+      const [runner] = pods.splice(at, 1);
+      await runner!.stop(options.graceMs ?? 5000);
+      await removeNetns(pod.netns);
+      const etc = path.join(ETC_NETNS, pod.netns);
+      removeEtcNetns(etc);
+      state.update((r) => {
+        r.netns = r.netns.filter((n) => n !== pod.netns);
+        r.etcNetns = r.etcNetns.filter((d) => d !== etc);
+      });
+    }
+    objects = change.objects;
+    plan = { ...next, pods: diff.pods };
+    state.writeObjects(objects);
+    state.writePlan(plan);
+    for (const pod of diff.create) await createPodNetwork(plan, pod, state);
+    if (diff.servicesChanged || diff.create.length > 0 || diff.remove.length > 0) {
+      // Names of Services and of headless members live in every pod's hosts file.
+      for (const pod of plan.pods) if (!diff.create.includes(pod)) writePodDns(plan, pod, state);
+    }
+    for (const pod of diff.create) {
+      const runner = newRunner(pod);
+      pods.push(runner);
+      runPod(runner);
+    }
+    readyKey = '\0'; // Services may have changed under the same ready pods: redo the rules.
+    lastRegistryKey = '\0';
+    onChange();
+    log(`${request.op}: ${change.lines.join('; ')}`);
+    return { ok: change.missing.length === 0, lines: change.lines, problems: change.missing };
+  };
+  state.writeObjects(objects);
+  let converging = false;
+  const requestPoll = setInterval(() => {
+    if (converging) return;
+    const next = nextRequest(state.dir);
+    if (!next) return;
+    converging = true;
+    converge(next.request)
+      .catch((error: Error) => ({ ok: false, lines: [], problems: [`the cluster could not be changed: ${error.message}`] }))
+      .then((result) => answerRequest(state.dir, next.id, result))
+      .finally(() => (converging = false));
+  }, 200);
 
   let stopping: Promise<void> | undefined;
   return {
-    plan,
+    get plan() {
+      return plan;
+    },
     state,
     pods,
     stop() {
       stopping ??= (async () => {
+        clearInterval(requestPoll);
         await Promise.all(pods.map((p) => p.stop(options.graceMs ?? 5000)));
         publish();
         prober.close();

@@ -57,7 +57,7 @@ export async function teardown(stateDir: string, options: { graceMs?: number; ke
     // Staged copies live in the temporary directory and carry our prefixes.
     if (/^outrigger-(samples|bin)-/.test(path.basename(dir))) rmSync(dir, { recursive: true, force: true });
   }
-  for (const file of ['plan.json', 'status.json', ...(options.keepLog ? [] : ['supervisor.log']), 'logs', 'registry', 'state.json']) rmSync(path.join(stateDir, file), { recursive: true, force: true });
+  for (const file of ['plan.json', 'objects.json', 'requests', 'status.json', ...(options.keepLog ? [] : ['supervisor.log']), 'logs', 'registry', 'state.json']) rmSync(path.join(stateDir, file), { recursive: true, force: true });
   try {
     if (readdirSync(stateDir).length === 0) rmdirSync(stateDir);
   } catch {

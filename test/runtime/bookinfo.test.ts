@@ -62,13 +62,13 @@ describe('configChanges (apply -f while running)', () => {
     assert.deepEqual(changes.map((c) => [c.file, c.resource]), ['productpage', 'reviews', 'ratings', 'details'].map((n) => [`virtualservice.default.${n}.yaml`, `virtualservice.networking.istio.io/${n}`]));
     assert.match(changes[1]!.yaml, /namespace: default/);
   });
-  test('anything else, or an unknown namespace, is refused with the reason', () => {
+  test('anything else (the supervisor\'s part), or an unknown namespace, is refused with the reason', () => {
     const objects = [
       { object: { apiVersion: 'v1', kind: 'Service', metadata: { name: 's' } }, source: 'x.yaml document 1 (line 1)' },
       { object: { apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: 'v', namespace: 'ghost' } }, source: 'x.yaml document 2 (line 4)' },
     ];
     assert.throws(() => configChanges(objects, plan), (error: Error) => {
-      assert.match(error.message, /document 1 \(line 1\): Service "s": only Istio configuration \(\*\.istio\.io\) can be changed while the cluster runs/);
+      assert.match(error.message, /document 1 \(line 1\): Service "s": not Istio configuration \(\*\.istio\.io\)/);
       assert.match(error.message, /document 2 \(line 4\): VirtualService "ghost\/v": metadata.namespace: namespace "ghost" is not in the cluster/);
       return true;
     });
