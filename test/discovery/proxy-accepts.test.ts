@@ -13,7 +13,14 @@ import { parseNodeId } from '../../src/discovery/proxy.js';
 import { generateForProxy, TypeUrl } from '../../src/discovery/generate/index.js';
 import { packAny, unpackAny } from '../../src/xds/codec.js';
 import { decodeResourceJson } from '../../src/proxy/index.js';
-import { compileRouteConfig } from '../../src/proxy/http/route-config.js';
+import type { Cluster as ClusterConfig, ClusterLoadAssignment, Listener as ListenerConfig } from '../../src/proxy/index.js';
+import { createCluster } from '../../src/proxy/upstream/cluster.js';
+import type { Cluster } from '../../src/proxy/upstream/cluster.js';
+import { ClusterManager } from '../../src/proxy/upstream/cluster-manager.js';
+import { RouteConfigProviders } from '../../src/proxy/http/route-config-provider.js';
+import { ListenerRuntime } from '../../src/proxy/listener.js';
+import { StatsStore } from '../../src/proxy/stats.js';
+import { seededRandom } from '../../src/proxy/load-balancers/index.js';
 
 type Obj = Record<string, unknown>;
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -21,20 +28,62 @@ const bookinfo = parseAllDocuments(readFileSync(path.join(here, 'fixtures', 'boo
 const yaml = (text: string) => parseAllDocuments(text).map((d) => d.toJS() as Obj);
 const proxy = parseNodeId('sidecar~10.4.1.5~reviews-v1-545db77b95-jkgv2.default~default.svc.cluster.local');
 
+/**
+ * Every resource discovery generates for the proxy, decoded as the xDS client decodes it and then
+ * built as the data plane builds it: decoding only checks fields, while building (a cluster's load
+ * balancer, a listener's filters, a route configuration's per-filter configs, endpoints applied to
+ * their EDS cluster) is where the rest of the refusals happen.
+ */
 function problems(extra: Obj[]): string[] {
   const r = generateForProxy(buildModel([...bookinfo, ...extra]), proxy);
   const found: string[] = [];
-  for (const [type, list] of [[TypeUrl.Listener, r.listeners], [TypeUrl.Cluster, r.clusters], [TypeUrl.RouteConfiguration, r.routes], [TypeUrl.ClusterLoadAssignment, r.endpoints]] as const) {
-    for (const resource of list) {
-      try {
-        const decoded = decodeResourceJson(type, unpackAny(packAny(type, resource)));
-        // A route configuration is compiled when it arrives (per-filter configs, mirror policies): that can refuse it too.
-        if (type === TypeUrl.RouteConfiguration) compileRouteConfig(decoded as never, 'RouteConfiguration');
-      } catch (error) {
-        found.push((error as Error).message);
-      }
+  const attempt = (what: () => void) => {
+    try {
+      what();
+    } catch (error) {
+      found.push((error as Error).message);
     }
+  };
+  const decode = <T>(type: string, resource: Obj): T => decodeResourceJson(type, unpackAny(packAny(type, resource))) as T;
+  const context = { stats: new StatsStore(), random: seededRandom(1) };
+  const built: Cluster[] = [];
+  const byServiceName = new Map<string, Cluster>();
+  // Endpoints for a cluster that was refused are not reported again.
+  const refused = new Set<string>();
+  for (const resource of r.clusters) {
+    const name = String((resource as Obj)['name']);
+    attempt(() => {
+      try {
+        const config = decode<ClusterConfig>(TypeUrl.Cluster, resource);
+        const cluster = createCluster(config, context, `Cluster("${config.name}")`, true);
+        built.push(cluster);
+        byServiceName.set(config.eds_cluster_config?.service_name || config.name, cluster);
+      } catch (error) {
+        refused.add(name);
+        throw error;
+      }
+    });
   }
+  for (const resource of r.endpoints) {
+    attempt(() => {
+      const cla = decode<ClusterLoadAssignment>(TypeUrl.ClusterLoadAssignment, resource);
+      if (refused.has(cla.cluster_name)) return;
+      const cluster = byServiceName.get(cla.cluster_name);
+      if (!cluster) throw new Error(`ClusterLoadAssignment("${cla.cluster_name}") names no generated cluster`);
+      cluster.updateLoadAssignment(cla);
+    });
+  }
+  const routeConfigs = new RouteConfigProviders();
+  // A route configuration is compiled when it arrives (per-filter configs, mirror policies): that can refuse it too.
+  for (const resource of r.routes) attempt(() => routeConfigs.update(decode(TypeUrl.RouteConfiguration, resource), '1'));
+  const listenerContext = { clusterManager: new ClusterManager(context), stats: context.stats, random: context.random, routeConfigs };
+  for (const resource of r.listeners) {
+    attempt(() => {
+      const config = decode<ListenerConfig>(TypeUrl.Listener, resource);
+      new ListenerRuntime(config, listenerContext, `Listener("${config.name}")`, true).close();
+    });
+  }
+  for (const cluster of built) cluster.release();
   return found;
 }
 
@@ -95,5 +144,34 @@ spec:
   host: productpage
   trafficPolicy: {connectionPool: {http: {maxRequestsPerConnection: 5, idleTimeout: 30s}}}
 `)), []);
+  });
+
+  test('consistent hashing with Maglev, with and without a table size', () => {
+    assert.deepEqual(problems(yaml(`apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: reviews, namespace: default}
+spec:
+  host: reviews
+  trafficPolicy: {loadBalancer: {consistentHash: {httpHeaderName: x-user, maglev: {tableSize: 1021}}}}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: ratings, namespace: default}
+spec:
+  host: ratings
+  trafficPolicy: {loadBalancer: {consistentHash: {useSourceIp: true, maglev: {}}}}
+`)), []);
+  });
+
+  test('what the proxy refuses when it builds a resource (not only when it decodes one) is reported', () => {
+    // Istio's validation would refuse this table size; were it to get through, the proxy says so.
+    const found = problems(yaml(`apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: reviews, namespace: default}
+spec:
+  host: reviews
+  trafficPolicy: {loadBalancer: {consistentHash: {httpHeaderName: x-user, maglev: {tableSize: 1000}}}}
+`));
+    assert.ok(found.length > 0 && found.every((m) => /maglev_lb_config\.table_size: 1000 is not a prime/.test(m)), found.join('\n'));
   });
 });

@@ -53,6 +53,11 @@ export function applyTrafficPolicy(cluster: Obj, policy: Obj | undefined): void 
     if (cluster['lbPolicy'] === 'RING_HASH') {
       const ring = hash['ringHash'] as Obj | undefined;
       cluster['ringHashLbConfig'] = { minimumRingSize: String(ring?.['minimumRingSize'] ?? hash['minimumRingSize'] ?? 1024) };
+    } else {
+      // As Istio: the table size only when one is given (Envoy's default is 65537); Istio's
+      // validation requires a prime, and so does the proxy.
+      const tableSize = Number((hash['maglev'] as Obj)['tableSize'] ?? 0);
+      if (tableSize > 0) cluster['maglevLbConfig'] = { tableSize: String(tableSize) };
     }
   }
   const pool = policy['connectionPool'] as Obj | undefined;

@@ -145,9 +145,11 @@ const supported: Record<string, readonly string[] | typeof ANY_FIELD> = {
     'upstream_bind_config', 'metadata', 'dns_lookup_family', 'dns_refresh_rate',
     'cleanup_interval', 'least_request_lb_config', 'circuit_breakers', 'outlier_detection',
     'http2_protocol_options', 'typed_extension_protocol_options', 'ring_hash_lb_config', 'max_requests_per_connection',
+    'maglev_lb_config',
   ],
   // hash_function is not listed: XX_HASH, its default, passes; MURMUR_HASH_2 is rejected.
   'envoy.config.cluster.v3.Cluster.RingHashLbConfig': ['minimum_ring_size', 'maximum_ring_size'],
+  'envoy.config.cluster.v3.Cluster.MaglevLbConfig': ['table_size'],
   // Which HTTP version to speak upstream, and how long pooled connections live; the protocols' tuning knobs are not implemented.
   'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': ['explicit_http_config', 'use_downstream_protocol_config', 'common_http_protocol_options'],
   'envoy.extensions.upstreams.http.v3.HttpProtocolOptions.ExplicitHttpConfig': ['http_protocol_options', 'http2_protocol_options'],

@@ -101,6 +101,7 @@ export interface Cluster {
   cleanup_interval?: Duration;
   least_request_lb_config?: { choice_count?: number };
   ring_hash_lb_config?: { minimum_ring_size?: number; maximum_ring_size?: number };
+  maglev_lb_config?: { table_size?: number };
   circuit_breakers?: { thresholds?: JsonObject[] };
   http2_protocol_options?: JsonObject;
   typed_extension_protocol_options?: Record<string, JsonObject>;

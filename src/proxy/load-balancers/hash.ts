@@ -2,8 +2,12 @@
 // Envoy uses xxHash64; the exact values differ, the property that matters —
 // the same key lands on the same host while the host set is unchanged — holds.
 
-export function hashString(text: string): number {
-  let h = 0x811c9dc5;
+/**
+ * `seed` gives independent hashes of one text (Maglev needs two per host); seed 0 is the
+ * plain hash, so ring positions and request hashes do not change with it.
+ */
+export function hashString(text: string, seed = 0): number {
+  let h = (0x811c9dc5 ^ Math.imul(seed, 0x9e3779b1)) >>> 0;
   for (let i = 0; i < text.length; i++) {
     h ^= text.charCodeAt(i);
     h = Math.imul(h, 0x01000193);

@@ -23,6 +23,10 @@ export interface LoadBalancerOptions {
   /** RING_HASH's ring bounds. */
   minimumRingSize?: number;
   maximumRingSize?: number;
+  /** MAGLEV's lookup-table size (a prime; Envoy default 65537). */
+  maglevTableSize?: number;
+  /** Where the cluster is in the config, for errors that name a field. */
+  path?: string;
 }
 
 export type LoadBalancerFactory = (options: LoadBalancerOptions) => LoadBalancer;

@@ -26,7 +26,7 @@ export interface LoadBalancerContext {
   downstreamLocalAddress?: { address: string; port: number };
   /** Hosts already tried (retries prefer others). */
   excludedHosts?: ReadonlySet<Host>;
-  /** The request's hash from a hash_policy (RING_HASH). */
+  /** The request's hash from a hash_policy (RING_HASH, MAGLEV). */
   hash?: number;
 }
 
@@ -93,6 +93,8 @@ export abstract class Cluster {
       choiceCount: config.least_request_lb_config?.choice_count,
       minimumRingSize: config.ring_hash_lb_config?.minimum_ring_size,
       maximumRingSize: config.ring_hash_lb_config?.maximum_ring_size,
+      maglevTableSize: config.maglev_lb_config?.table_size,
+      path,
     });
   }
 
