@@ -14,8 +14,11 @@ for arg in "$@"; do
 done
 bash scripts/setup.sh
 
-state=/run/outrigger-demo
-prefix=outrigger-demo-
+# Where the demo's cluster lives; the test of the demo moves it out of a user's way.
+state=${OUTRIGGER_DEMO_STATE:-/run/outrigger-demo}
+prefix=${OUTRIGGER_DEMO_PREFIX:-outrigger-demo-}
+pod_cidr=${OUTRIGGER_DEMO_POD_CIDR:-10.247.0.0/16}
+service_cidr=${OUTRIGGER_DEMO_SERVICE_CIDR:-10.99.0.0/16}
 out() { node bin/outrigger "$@"; }
 cli() { out "$1" --state-dir "$state" "${@:2}"; }
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
@@ -27,7 +30,7 @@ trap down EXIT
 
 step "outrigger up: Bookinfo in a namespace labelled istio-injection=enabled, with istiod (--discovery)"
 cli up -f samples/bookinfo/bookinfo.yaml -f samples/bookinfo/mesh/namespace.yaml --discovery \
-  --netns-prefix "$prefix" --pod-cidr 10.247.0.0/16 --service-cidr 10.99.0.0/16 --wait 120
+  --netns-prefix "$prefix" --pod-cidr "$pod_cidr" --service-cidr "$service_cidr" --wait 120
 
 pod() { cli get pods | awk -v app="$1" '$1 ~ "^"app"-" {print $1; exit}'; }
 productpage=$(pod productpage-v1)
@@ -62,6 +65,17 @@ step "Shift: half of the reviews traffic to v3"
 cli apply -f samples/bookinfo/networking/virtual-service-reviews-50-v3.yaml
 sleep 3
 pages 40
+
+step "Per-user routing and fault injection: jason gets reviews v2, and ratings aborts his calls with HTTP 500"
+cli apply -f samples/bookinfo/networking/virtual-service-reviews-jason-v2-v3.yaml
+cli apply -f samples/bookinfo/networking/virtual-service-ratings-test-abort.yaml
+sleep 3
+as_user() {
+  cli exec "$productpage" -- curl -s -m 5 "http://productpage:9080/productpage" -H "end-user: $1" |
+    grep -o -E 'Reviews served by: [^ ]*|Ratings service is currently unavailable|class="stars"' | sort | uniq -c | sed "s/^/  $1: /"
+}
+as_user jason
+as_user alice
 
 step "What productpage's sidecar counted (successful requests per cluster)"
 cli exec "$productpage" -- curl -s 'http://127.0.0.1:15000/stats?filter=upstream_rq_2xx' | grep -v ': 0$'
