@@ -163,6 +163,21 @@ spec:
 `)), []);
   });
 
+  test('a gRPC status abort, and a fault given with the older integer percent', () => {
+    assert.deepEqual(problems(yaml(`apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: ratings, namespace: default}
+spec:
+  hosts: [ratings]
+  http:
+  - match: [{headers: {end-user: {exact: jason}}}]
+    fault: {abort: {grpcStatus: UNAVAILABLE, percentage: {value: 100}}}
+    route: [{destination: {host: ratings}}]
+  - fault: {delay: {fixedDelay: 100ms, percent: 5}}
+    route: [{destination: {host: ratings}}]
+`)), []);
+  });
+
   test('what the proxy refuses when it builds a resource (not only when it decodes one) is reported', () => {
     // Istio's validation would refuse this table size; were it to get through, the proxy says so.
     const found = problems(yaml(`apiVersion: networking.istio.io/v1

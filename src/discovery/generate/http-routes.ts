@@ -1,8 +1,9 @@
 // VirtualService HTTP routes as Envoy routes: matches, destinations (weighted),
-// timeouts, retries, rewrites, redirects, header changes, mirrors.
+// timeouts, retries, rewrites, redirects, header changes, mirrors, faults (fault.ts).
 import type { ProxyContext } from './context.js';
 import { outboundClusterName, TypeUrl } from './names.js';
 import { hashPolicy, policyForPort } from './traffic-policy.js';
+import { faultConfig } from './fault.js';
 
 type Obj = Record<string, any>;
 
@@ -211,20 +212,7 @@ function httpAction(ctx: ProxyContext, http: Obj, vsNamespace: string, port: num
     out['route'] = action;
   }
   Object.assign(out, headerOperations(http['headers'] as Obj | undefined, 'request'), headerOperations(http['headers'] as Obj | undefined, 'response'));
-  const fault = http['fault'] as Obj | undefined;
-  if (fault) out['typedPerFilterConfig'] = { 'envoy.filters.http.fault': faultConfig(fault) };
+  const fault = http['fault'] ? faultConfig(http['fault'] as Obj) : undefined;
+  if (fault) out['typedPerFilterConfig'] = { 'envoy.filters.http.fault': fault };
   return out;
-}
-
-function percentage(value: unknown): Obj {
-  return { numerator: Math.round(Number(value ?? 100) * 10000), denominator: 'MILLION' };
-}
-
-export function faultConfig(fault: Obj): Obj {
-  const config: Obj = { '@type': 'type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault' };
-  const delay = fault['delay'] as Obj | undefined;
-  if (delay) config['delay'] = { fixedDelay: String(delay['fixedDelay']), percentage: percentage((delay['percentage'] as Obj | undefined)?.['value'] ?? delay['percent']) };
-  const abort = fault['abort'] as Obj | undefined;
-  if (abort) config['abort'] = { httpStatus: Number(abort['httpStatus']), percentage: percentage((abort['percentage'] as Obj | undefined)?.['value']) };
-  return config;
 }
