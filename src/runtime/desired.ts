@@ -38,7 +38,7 @@ export function applyObjects(current: readonly SourcedObject[], applied: readonl
       objects.push({ object, source: item.source });
       lines.push(`${resourceName(object)} created`);
       changed = true;
-    } else if (JSON.stringify(objects[at]!.object) === JSON.stringify(object)) {
+    } else if (JSON.stringify(stored(objects[at]!.object)) === JSON.stringify(object)) {
       lines.push(`${resourceName(object)} unchanged`);
     } else {
       objects[at] = { object, source: item.source };

@@ -44,6 +44,8 @@ describe('applyObjects / deleteObjects', () => {
     assert.equal(first.changed, true);
     assert.equal(first.objects.at(-1)!.object.metadata?.namespace, 'default');
     const again = applyObjects(first.objects, echo('1'));
+    // Objects from `up` keep their namespace unwritten; the same manifest applied again is still unchanged.
+    assert.deepEqual(applyObjects(echo('1'), echo('1')).lines, ['service/echo unchanged', 'deployment.apps/echo unchanged']);
     assert.deepEqual(again.lines, ['service/echo unchanged', 'deployment.apps/echo unchanged']);
     assert.equal(again.changed, false);
     const changed = applyObjects(first.objects, echo('2'));
