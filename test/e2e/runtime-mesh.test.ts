@@ -54,9 +54,13 @@ spec:
         securityContext: {runAsUser: 1000, runAsGroup: 1000}
 `;
 }
+/** The pod-IP app, with an HTTP readiness probe that the injector rewrites to the agent's 15020. */
+const probedApp = app('pod-ip-only', 'process.env.POD_IP')
+  .replace("(q, s) => s.end('pod-ip-only')", "(q, s) => { if (q.url === '/healthz') console.log('probed by', q.headers['user-agent']); s.end('pod-ip-only') }")
+  .replace('ports: [{containerPort: 8080}]', 'ports: [{containerPort: 8080}]\n        readinessProbe: {httpGet: {path: /healthz, port: 8080}, periodSeconds: 1}');
 const EXTRA = [
   app('local-only', "'127.0.0.1'"),
-  app('pod-ip-only', 'process.env.POD_IP'),
+  probedApp,
   `apiVersion: apps/v1
 kind: Deployment
 metadata: {name: outside, namespace: default}
@@ -207,6 +211,14 @@ describe('Bookinfo as a mesh on the local runtime (sidecars from discovery)', { 
     assert.equal(call('pod-ip-only').stdout, 'pod-ip-only 200');
     // The sidecar delivers to the pod's address from 127.0.0.6, where nothing listens.
     assert.match(call('local-only').stdout, / 503$/);
+  });
+
+  test("an app's HTTP readiness probe, rewritten by the injector, is run by the agent on 15020 against the app", () => {
+    const pod = podNamed('pod-ip-only');
+    const describe = cli(['describe', 'pod', pod]);
+    assert.match(describe.stdout, /Readiness: +http-get http:\/\/:15020\/app-health\/pod-ip-only\/readyz/, describe.stdout);
+    const logs = cli(['logs', pod, '-c', 'pod-ip-only']);
+    assert.match(logs.stdout, /^probed by kube-probe\//m, logs.stdout);
   });
 
   test('a pod without a sidecar still calls a Service VIP, and is answered through the sidecar of the pod it reaches', () => {
