@@ -125,7 +125,8 @@ describe('HTTP/2', () => {
       });
     });
     await p.clusterManager.addOrUpdate({ name: 'grpc-backend', type: 'STATIC', connect_timeout: '1s', typed_extension_protocol_options: H2_UPSTREAM as never, load_assignment: { cluster_name: 'grpc-backend', endpoints: [{ lb_endpoints: [{ endpoint: { address: sa('127.0.0.1', dead) } }] }] } });
-    const call = await h2call(port, '/x', Buffer.alloc(0));
+    // Not a gRPC request, so the local reply stays an HTTP 503 (grpc-local-reply.test.ts has the gRPC form).
+    const call = await h2call(port, '/x', Buffer.alloc(0), { 'content-type': 'application/octet-stream' });
     assert.equal(call.status, 503);
     assert.equal(call.body.toString(), 'upstream connect error or disconnect/reset before headers. reset reason: connection failure');
   });
@@ -177,7 +178,10 @@ describe('gRPC retries and deadlines', () => {
       assert.equal(stat(p, 'cluster.g.upstream_rq_retry'), 1);
       const started = Date.now();
       const late = await h2call(port, '/slow', Buffer.alloc(0), { 'grpc-timeout': '150m' });
-      assert.equal(late.status, 504);
+      // The 504 reaches the gRPC client as a trailers-only UNAVAILABLE.
+      assert.equal(late.status, 200);
+      assert.equal(late.headers['grpc-status'], '14');
+      assert.equal(late.headers['grpc-message'], 'upstream request timeout');
       assert.ok(Date.now() - started < 900, `took ${Date.now() - started} ms`);
     } finally {
       await p.shutdown();

@@ -14,7 +14,7 @@ import { compileFractionalPercent, fractionSelected, NEVER } from './fractional-
 import type { FractionalPercent, FractionalPercentConfig } from './fractional-percent.js';
 import { matchableHeader, perRouteConfig, registerHttpFilter } from './http-filter.js';
 import type { HttpFilter, HttpFilterFactoryContext, HttpFilterStatus, HttpRequestContext } from './http-filter.js';
-import { sendGrpcLocalReply, sendLocalReply } from './local-reply.js';
+import { sendLocalReply } from './local-reply.js';
 import { compileHeaderMatcher } from './route-match.js';
 import type { HeaderMatcherConfig, RequestInfo } from './route-match.js';
 
@@ -222,7 +222,10 @@ class FaultFilter implements HttpFilter {
     this.runtime.stats.aborts_injected.inc();
     if (downstreamCluster) this.runtime.stats.downstream(downstreamCluster).aborts_injected.inc();
     ctx.responseFlags.add('FI');
-    if ('grpc' in status) sendGrpcLocalReply(ctx, status.grpc, FAULT_ABORT_BODY, 'fault_filter_abort');
+    // As Envoy: a gRPC status aborts with HTTP 200 and that status, which a gRPC request gets as
+    // its grpc-status (and anything else as a plain 200); an HTTP status reaches a gRPC client
+    // mapped to a gRPC one by the local reply.
+    if ('grpc' in status) sendLocalReply(ctx, 200, FAULT_ABORT_BODY, {}, 'fault_filter_abort', status.grpc);
     else sendLocalReply(ctx, status.http, FAULT_ABORT_BODY, {}, 'fault_filter_abort');
   }
 }
