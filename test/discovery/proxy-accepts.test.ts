@@ -178,6 +178,32 @@ spec:
 `)), []);
   });
 
+  test("durations written the Go way ('100ms', '1m30s'), as Istio reads them, reach the proxy as Envoy's seconds", () => {
+    const extra = yaml(`apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: ratings, namespace: default}
+spec:
+  hosts: [ratings]
+  http:
+  - timeout: 100ms
+    retries: {attempts: 2, perTryTimeout: 250ms}
+    route: [{destination: {host: ratings}}]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: ratings, namespace: default}
+spec:
+  host: ratings
+  trafficPolicy:
+    connectionPool: {tcp: {connectTimeout: 500ms}, http: {idleTimeout: 1m}}
+    outlierDetection: {consecutive5xxErrors: 3, interval: 1m30s, baseEjectionTime: 30s}
+`);
+    assert.deepEqual(problems(extra), []);
+    const r = generateForProxy(buildModel([...bookinfo, ...extra]), proxy);
+    const text = JSON.stringify([r.routes, r.clusters]);
+    for (const expected of ['"timeout":"0.100s"', '"perTryTimeout":"0.250s"', '"connectTimeout":"0.500s"', '"idleTimeout":"60s"', '"interval":"90s"', '"baseEjectionTime":"30s"']) assert.ok(text.includes(expected), expected);
+  });
+
   test('what the proxy refuses when it builds a resource (not only when it decodes one) is reported', () => {
     // Istio's validation would refuse this table size; were it to get through, the proxy says so.
     const found = problems(yaml(`apiVersion: networking.istio.io/v1

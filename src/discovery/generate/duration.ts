@@ -58,3 +58,12 @@ export function protoDuration(value: unknown): string | undefined {
   const nanos = parseGoDuration(value.trim());
   return nanos === undefined ? undefined : protoDurationFromNanos(nanos);
 }
+
+/**
+ * An Istio duration field for Envoy: converted when it parses; otherwise passed on as
+ * written, so that the proxy's decoder refuses it by field name (Istio's validation would
+ * have refused the resource).
+ */
+export function envoyDuration(value: unknown): string {
+  return protoDuration(value) ?? String(value);
+}

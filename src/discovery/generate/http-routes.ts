@@ -1,5 +1,6 @@
 // VirtualService HTTP routes as Envoy routes: matches, destinations (weighted),
 // timeouts, retries, rewrites, redirects, header changes, mirrors, faults (fault.ts).
+import { envoyDuration } from './duration.js';
 import type { ProxyContext } from './context.js';
 import { outboundClusterName, TypeUrl } from './names.js';
 import { hashPolicy, policyForPort } from './traffic-policy.js';
@@ -80,7 +81,7 @@ export function retryPolicy(retries: Obj | undefined): Obj | undefined {
   if (attempts <= 0) return undefined;
   const policy = defaultRetryPolicy();
   policy['numRetries'] = attempts;
-  if (retries['perTryTimeout']) policy['perTryTimeout'] = String(retries['perTryTimeout']);
+  if (retries['perTryTimeout']) policy['perTryTimeout'] = envoyDuration(retries['perTryTimeout']);
   if (retries['retryOn']) {
     // Numbers in retryOn are status codes to retry on.
     const parts = String(retries['retryOn']).split(',').map((p) => p.trim()).filter(Boolean);
@@ -193,7 +194,7 @@ function httpAction(ctx: ProxyContext, http: Obj, vsNamespace: string, port: num
     else if (dests.length > 1) {
       action['weightedClusters'] = { clusters: dests.filter((d) => d.weight > 0).map((d) => ({ name: outboundClusterName(d.port, d.subset, d.host), weight: d.weight })) };
     }
-    action['timeout'] = http['timeout'] ? String(http['timeout']) : '0s';
+    action['timeout'] = http['timeout'] ? envoyDuration(http['timeout']) : '0s';
     const retry = retryPolicy(http['retries'] as Obj | undefined);
     if (retry) action['retryPolicy'] = retry;
     const rewrite = http['rewrite'] as Obj | undefined;

@@ -1,6 +1,7 @@
 // DestinationRule traffic policies as Envoy cluster settings: load balancer,
 // connection pool (circuit breakers, timeouts) and outlier detection, with
 // port-level and subset-level overrides, as Istio applies them.
+import { envoyDuration } from './duration.js';
 type Obj = Record<string, any>;
 
 export const MaxUint32 = 4294967295;
@@ -66,13 +67,13 @@ export function applyTrafficPolicy(cluster: Obj, policy: Obj | undefined): void 
     const tcp = pool['tcp'] as Obj | undefined;
     const http = pool['http'] as Obj | undefined;
     if (tcp?.['maxConnections'] !== undefined) threshold['maxConnections'] = Number(tcp['maxConnections']);
-    if (tcp?.['connectTimeout'] !== undefined) cluster['connectTimeout'] = String(tcp['connectTimeout']);
+    if (tcp?.['connectTimeout'] !== undefined) cluster['connectTimeout'] = envoyDuration(tcp['connectTimeout']);
     if (http?.['http1MaxPendingRequests'] !== undefined) threshold['maxPendingRequests'] = Number(http['http1MaxPendingRequests']);
     if (http?.['http2MaxRequests'] !== undefined) threshold['maxRequests'] = Number(http['http2MaxRequests']);
     if (http?.['maxRetries'] !== undefined) threshold['maxRetries'] = Number(http['maxRetries']);
     const common: Obj = {};
     if (http?.['maxRequestsPerConnection'] !== undefined) common['maxRequestsPerConnection'] = Number(http['maxRequestsPerConnection']);
-    if (http?.['idleTimeout'] !== undefined) common['idleTimeout'] = String(http['idleTimeout']);
+    if (http?.['idleTimeout'] !== undefined) common['idleTimeout'] = envoyDuration(http['idleTimeout']);
     if (Object.keys(common).length > 0) {
       const options = ((cluster['typedExtensionProtocolOptions'] ??= {}) as Obj);
       const key = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
@@ -96,8 +97,8 @@ export function applyTrafficPolicy(cluster: Obj, policy: Obj | undefined): void 
     } else {
       out['enforcingConsecutiveGatewayFailure'] = 0;
     }
-    if (outlier['interval'] !== undefined) out['interval'] = String(outlier['interval']);
-    if (outlier['baseEjectionTime'] !== undefined) out['baseEjectionTime'] = String(outlier['baseEjectionTime']);
+    if (outlier['interval'] !== undefined) out['interval'] = envoyDuration(outlier['interval']);
+    if (outlier['baseEjectionTime'] !== undefined) out['baseEjectionTime'] = envoyDuration(outlier['baseEjectionTime']);
     if (outlier['maxEjectionPercent'] !== undefined) out['maxEjectionPercent'] = Number(outlier['maxEjectionPercent']);
     // Istio turns success-rate ejection off.
     out['enforcingSuccessRate'] = 0;
