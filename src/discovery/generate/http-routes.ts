@@ -4,7 +4,7 @@ import { envoyDuration } from './duration.js';
 import type { ProxyContext } from './context.js';
 import { outboundClusterName, TypeUrl } from './names.js';
 import { hashPolicy, policyForPort } from './traffic-policy.js';
-import { faultConfig } from './fault.js';
+import { faultConfig, fractionalPercent } from './fault.js';
 
 type Obj = Record<string, any>;
 
@@ -129,8 +129,9 @@ export function mirrorPolicies(ctx: ProxyContext, http: Obj, vsNamespace: string
   };
   const fraction = (percentage: Obj | undefined, integer?: unknown): Obj | undefined => {
     if (percentage !== undefined) {
-      const value = Number(percentage['value'] ?? 0);
-      return value > 0 ? { numerator: Math.round(value * 10000), denominator: 'MILLION' } : undefined;
+      // Converted as faults' percentages are (truncated, as Istio does).
+      const converted = fractionalPercent(percentage);
+      return converted['numerator'] > 0 ? converted : undefined;
     }
     if (integer !== undefined && integer !== null) {
       const value = Number(integer);
