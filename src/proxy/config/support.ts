@@ -69,7 +69,10 @@ const supported: Record<string, readonly string[] | typeof ANY_FIELD> = {
     'stat_prefix', 'codec_type', 'route_config', 'rds', 'http_filters', 'stream_idle_timeout', 'normalize_path', 'use_remote_address', 'skip_xff_append', 'generate_request_id',
     'preserve_external_request_id', 'always_set_request_id_in_response', 'max_request_headers_kb', 'request_headers_timeout',
     'request_timeout', 'server_name', 'server_header_transformation', 'strip_any_host_port', 'common_http_protocol_options', 'access_log',
+    'upgrade_configs',
   ],
+  // HTTP/1.1 upgrades through the connection manager's own filter chain; a separate chain (filters) is not implemented.
+  'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.UpgradeConfig': ['upgrade_type', 'enabled'],
   'envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter': ['name', 'typed_config'],
   'envoy.extensions.filters.network.http_connection_manager.v3.Rds': ['config_source', 'route_config_name'],
   // Downstream (the connection manager's) and upstream (a cluster's HttpProtocolOptions) alike.
@@ -104,7 +107,9 @@ const supported: Record<string, readonly string[] | typeof ANY_FIELD> = {
   // A decorator only names the operation for tracing, which the proxy does not do.
   'envoy.config.route.v3.Decorator': ANY_FIELD,
   'envoy.config.route.v3.RouteMatch': ['prefix', 'path', 'safe_regex', 'path_separated_prefix', 'case_sensitive', 'headers', 'query_parameters'],
-  'envoy.config.route.v3.RouteAction': ['cluster', 'weighted_clusters', 'prefix_rewrite', 'host_rewrite_literal', 'timeout', 'retry_policy', 'cluster_not_found_response_code', 'hash_policy', 'max_stream_duration', 'request_mirror_policies'],
+  'envoy.config.route.v3.RouteAction': ['cluster', 'weighted_clusters', 'prefix_rewrite', 'host_rewrite_literal', 'timeout', 'retry_policy', 'cluster_not_found_response_code', 'hash_policy', 'max_stream_duration', 'request_mirror_policies', 'upgrade_configs'],
+  // connect_config (CONNECT tunnelling) is not implemented.
+  'envoy.config.route.v3.RouteAction.UpgradeConfig': ['upgrade_type', 'enabled'],
   // trace_sampled only marks the shadow's trace, and the proxy does not trace.
   'envoy.config.route.v3.RouteAction.RequestMirrorPolicy': ['cluster', 'cluster_header', 'runtime_fraction', 'trace_sampled', 'disable_shadow_host_suffix_append'],
   // No runtime layer: a runtime_key is never set, so default_value applies (as in Envoy).

@@ -10,6 +10,7 @@ import type { Headers } from './header-mutation.js';
 import type { HttpStats } from './http-stats.js';
 import { sendLocalReply } from './local-reply.js';
 import type { RouteSelection } from './route-config.js';
+import type { DownstreamUpgrade } from './upgrade-downstream.js';
 
 /** One request as it passes the HTTP filters. */
 export interface HttpRequestContext {
@@ -37,6 +38,8 @@ export interface HttpRequestContext {
   bytesSent: number;
   /** The server header: its value and server_header_transformation. */
   server: { name: string; transformation: 'OVERWRITE' | 'APPEND_IF_ABSENT' | 'PASS_THROUGH' };
+  /** Set when the request is an upgrade (WebSocket) the connection manager allows for its route. */
+  upgrade?: DownstreamUpgrade;
 }
 
 export type HttpFilterStatus = 'continue' | 'stop';

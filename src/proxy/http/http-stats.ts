@@ -18,6 +18,10 @@ export class HttpStats {
   readonly no_cluster: Counter;
   readonly rq_direct_response: Counter;
   readonly rq_redirect: Counter;
+  /** Upgrades (WebSocket) allowed through, in total and still open; and those refused with 403. */
+  readonly downstream_cx_upgrades_total: Counter;
+  readonly downstream_cx_upgrades_active: Gauge;
+  readonly downstream_rq_ws_on_non_ws_route: Counter;
 
   constructor(store: StatsStore, prefix: string) {
     const s = store.scope(`http.${prefix}`, { name: 'envoy_http_conn_manager_prefix', value: prefix, family: 'http' });
@@ -36,5 +40,8 @@ export class HttpStats {
     this.no_cluster = s.counter('no_cluster');
     this.rq_direct_response = s.counter('rq_direct_response');
     this.rq_redirect = s.counter('rq_redirect');
+    this.downstream_cx_upgrades_total = s.counter('downstream_cx_upgrades_total');
+    this.downstream_cx_upgrades_active = s.gauge('downstream_cx_upgrades_active');
+    this.downstream_rq_ws_on_non_ws_route = s.counter('downstream_rq_ws_on_non_ws_route');
   }
 }

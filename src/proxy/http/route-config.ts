@@ -16,6 +16,8 @@ import { compilePerFilterConfig, mostSpecific } from './per-filter-config.js';
 import type { PerFilterConfig } from './per-filter-config.js';
 import { compileMirrorPolicies } from './request-mirror.js';
 import type { MirrorPolicy, RequestMirrorPolicyConfig } from './request-mirror.js';
+import { compileUpgradeConfigs } from './upgrade-config.js';
+import type { UpgradeConfigInput, UpgradeMap } from './upgrade-config.js';
 
 /** Envoy's default route timeout. */
 export const DEFAULT_ROUTE_TIMEOUT_MS = 15_000;
@@ -56,6 +58,7 @@ interface RouteConfigInput extends HeaderMutationFields {
         hash_policy?: HashPolicyConfig[];
         max_stream_duration?: { max_stream_duration?: string; grpc_timeout_header_max?: string; grpc_timeout_header_offset?: string };
         request_mirror_policies?: RequestMirrorPolicyConfig[];
+        upgrade_configs?: UpgradeConfigInput[];
       };
       redirect?: {
         https_redirect?: boolean;
@@ -92,7 +95,7 @@ export interface RetryPolicy {
 }
 
 export type RouteAction =
-  | { kind: 'cluster'; clusters: readonly { name: string; weight: number }[]; prefixRewrite?: string; matchedPrefix?: string; hostRewrite?: string; timeoutMs: number; retry?: RetryPolicy; clusterNotFoundStatus: number; hash?: RequestHasher; grpcTimeout?: { maxMs: number; offsetMs: number }; mirrors: readonly MirrorPolicy[] }
+  | { kind: 'cluster'; clusters: readonly { name: string; weight: number }[]; prefixRewrite?: string; matchedPrefix?: string; hostRewrite?: string; timeoutMs: number; retry?: RetryPolicy; clusterNotFoundStatus: number; hash?: RequestHasher; grpcTimeout?: { maxMs: number; offsetMs: number }; mirrors: readonly MirrorPolicy[]; upgrades?: UpgradeMap }
   | { kind: 'redirect'; status: number; scheme?: string; host?: string; port?: number; path?: string; prefixRewrite?: string; matchedPrefix?: string; stripQuery: boolean }
   | { kind: 'direct'; status: number; body?: string };
 
@@ -178,6 +181,8 @@ export function compileRouteConfig(input: RouteConfigInput, path: string): Compi
           ...grpcTimeout(a.max_stream_duration, `${rPath}.route.max_stream_duration`),
           // The route's mirror policies replace the virtual host's (Envoy does not merge them).
           mirrors: a.request_mirror_policies?.length ? compileMirrorPolicies(a.request_mirror_policies, `${rPath}.route.request_mirror_policies`) : vhMirrors,
+          // Per-route upgrades override the connection manager's, type by type.
+          ...(a.upgrade_configs?.length ? { upgrades: compileUpgradeConfigs(a.upgrade_configs, `${rPath}.route.upgrade_configs`) } : {}),
         };
       } else if (r.redirect) {
         const d = r.redirect;

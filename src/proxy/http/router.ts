@@ -20,10 +20,13 @@ import { NO_MIRRORS, selectMirrors, sendShadow } from './request-mirror.js';
 /** Hop-by-hop headers are about one connection and never forwarded ("te: trailers" is kept: gRPC needs it). */
 const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'trailer'];
 
-function dropHopByHop(headers: Headers): void {
-  for (const h of HOP_BY_HOP) delete headers[h];
+/** An allowed upgrade keeps Connection and Upgrade, verbatim, as Envoy forwards them. */
+function dropHopByHop(headers: Headers, keepUpgrade = false): void {
+  for (const h of HOP_BY_HOP) if (!keepUpgrade || (h !== 'connection' && h !== 'upgrade')) delete headers[h];
   if (headers['te'] !== undefined && String(headers['te']).toLowerCase() !== 'trailers') delete headers['te'];
 }
+
+const UPGRADE_OVER_HTTP2 = 'upgrade over an HTTP/2 upstream (extended CONNECT) is not supported';
 
 /** Envoy buffers at most this much request body for retries and shadows; beyond it the request is neither retried nor mirrored. */
 export const RETRY_BUFFER_LIMIT = 1 << 20;
@@ -87,7 +90,15 @@ class Router implements HttpFilter {
     ctx.upstreamCluster = cluster.name;
     const selection = ctx.selection!;
     const headers = ctx.headers;
-    dropHopByHop(headers);
+    const upgrade = ctx.upgrade;
+    const protocol = cluster.httpProtocol === 'downstream' ? ctx.downstreamProtocol : cluster.httpProtocol;
+    if (upgrade && protocol === 'http2') {
+      // Envoy would carry it as extended CONNECT (RFC 8441), which the proxy does not speak upstream.
+      ctx.responseFlags.add('UPE');
+      sendLocalReply(ctx, 503, UPGRADE_OVER_HTTP2, {}, 'upgrade_failed');
+      return;
+    }
+    dropHopByHop(headers, upgrade !== undefined);
     selection.route.requestHeaders.apply(headers);
     if (action.hostRewrite !== undefined) headers['host'] = action.hostRewrite;
     const path = action.prefixRewrite !== undefined ? rewritePath(ctx.path, action.matchedPrefix ?? '', action.prefixRewrite) : ctx.path;
@@ -102,9 +113,11 @@ class Router implements HttpFilter {
 
     const retry = action.retry;
     const maxAttempts = 1 + (retry?.numRetries ?? 0);
-    const mirrors = action.mirrors.length > 0 ? selectMirrors(action.mirrors, context.random) : NO_MIRRORS;
+    // Envoy does not shadow upgrades. An upgrade request has no body of its own (what follows its
+    // head is the tunnel's, sent after the 101), so its attempts are replayable.
+    const mirrors = action.mirrors.length > 0 && !upgrade ? selectMirrors(action.mirrors, context.random) : NO_MIRRORS;
     const buffering = maxAttempts > 1 || mirrors.length > 0;
-    const body: Buffer | Readable = buffering ? await bufferBody(ctx.request) : ctx.request;
+    const body: Buffer | Readable = upgrade ? Buffer.alloc(0) : buffering ? await bufferBody(ctx.request) : ctx.request;
     const retryable = Buffer.isBuffer(body) || maxAttempts === 1;
     if (buffering && !Buffer.isBuffer(body)) cluster.stats.retry_or_shadow_abandoned.inc();
     if (Buffer.isBuffer(body)) {
@@ -156,17 +169,30 @@ class Router implements HttpFilter {
       ctx.upstreamHost = host.key;
       if (attemptCountUp) headers['x-envoy-attempt-count'] = String(n);
       const started = Date.now();
-      const protocol = cluster.httpProtocol === 'downstream' ? ctx.downstreamProtocol : cluster.httpProtocol;
-      const a = attempt({ cluster, host, method: ctx.request.method ?? 'GET', path, headers, body, perTryTimeoutMs: retry?.perTryTimeoutMs ?? 0, protocol });
+      const a = attempt({ cluster, host, method: ctx.request.method ?? 'GET', path, headers, body, perTryTimeoutMs: retry?.perTryTimeoutMs ?? 0, protocol, ...(upgrade ? { upgrade: true } : {}) });
       current = a;
       last = await a.result;
       if (retrying) {
         cluster.circuitBreakers.endRetry();
         retrying = false;
       }
-      cluster.reportOutcome(host, last.kind === 'response' ? { kind: 'http', status: last.response.status } : { kind: 'local-failure' });
+      cluster.reportOutcome(host, last.kind === 'response' ? { kind: 'http', status: last.response.status } : last.kind === 'upgraded' ? { kind: 'http', status: last.upgraded.status } : { kind: 'local-failure' });
       if (globalTimedOut) {
         if (last.kind === 'response') last.response.cancel();
+        if (last.kind === 'upgraded') last.upgraded.socket.destroy();
+        return;
+      }
+      // The server switched protocols: from here on it is a tunnel, never retried or timed out by the route.
+      if (last.kind === 'upgraded') {
+        if (globalTimer) clearTimeout(globalTimer);
+        countResponse(cluster.stats.upstream_rq_class, last.upgraded.status);
+        const downstreamHeaders = this.responseHeaders(ctx, last.upgraded.headers, Date.now() - started, attemptCountDown ? n : undefined, true);
+        ctx.responseCodeDetails = 'via_upstream';
+        const upgraded = last.upgraded;
+        upgrade!.accept(upgraded, downstreamHeaders, () => {
+          upgraded.done();
+          cluster.stats.upstream_rq_completed.inc();
+        });
         return;
       }
       const grpcStatus = last.kind === 'response' ? last.response.headers['grpc-status'] : undefined;
@@ -191,7 +217,7 @@ class Router implements HttpFilter {
       }
       break;
     }
-    if (globalTimedOut || !last || last.kind === 'response') return;
+    if (globalTimedOut || !last || last.kind === 'response' || last.kind === 'upgraded') return;
     if (tried.size > 1) ctx.responseFlags.add('URX');
     if (last.kind === 'connect-failure') {
       ctx.responseFlags.add('UF');
@@ -205,18 +231,24 @@ class Router implements HttpFilter {
     }
   }
 
-  private respond(ctx: HttpRequestContext, upstream: UpstreamResponse, serviceTimeMs: number, classes: readonly { inc(): void }[], completed: { inc(): void }, attemptCount: number | undefined): void {
-    const status = upstream.status;
-    countResponse(classes, status);
-    completed.inc();
-    const headers: Headers = { ...upstream.headers };
-    dropHopByHop(headers);
+  /** The upstream's response headers as the client gets them (an accepted upgrade keeps Connection and Upgrade). */
+  private responseHeaders(ctx: HttpRequestContext, upstream: Headers, serviceTimeMs: number, attemptCount: number | undefined, upgraded = false): Headers {
+    const headers: Headers = { ...upstream };
+    dropHopByHop(headers, upgraded);
     delete headers['te'];
     if (!this.options.suppressEnvoyHeaders) headers['x-envoy-upstream-service-time'] = String(serviceTimeMs);
     if (attemptCount !== undefined) headers['x-envoy-attempt-count'] = String(attemptCount);
     const server = ctx.server;
     if (server.transformation === 'OVERWRITE' || (server.transformation === 'APPEND_IF_ABSENT' && headers['server'] === undefined)) headers['server'] = server.name;
     ctx.selection!.route.responseHeaders.apply(headers);
+    return headers;
+  }
+
+  private respond(ctx: HttpRequestContext, upstream: UpstreamResponse, serviceTimeMs: number, classes: readonly { inc(): void }[], completed: { inc(): void }, attemptCount: number | undefined): void {
+    const status = upstream.status;
+    countResponse(classes, status);
+    completed.inc();
+    const headers = this.responseHeaders(ctx, upstream.headers, serviceTimeMs, attemptCount);
     const res = ctx.response;
     if (res.headersSent) {
       upstream.cancel();

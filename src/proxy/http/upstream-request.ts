@@ -1,7 +1,8 @@
 // One attempt of one request to one upstream host over HTTP/1.1, with a
 // keep-alive pool per cluster. Resolves with the response head, or with why
-// there is none (connect failure, reset, per-try timeout). HTTP/2 upstreams
-// are in upstream-request-h2.ts; both resolve to the same UpstreamResponse.
+// there is none (connect failure, reset, per-try timeout), or — for an upgrade
+// the server accepts — with the upgraded connection. HTTP/2 upstreams are in
+// upstream-request-h2.ts; both resolve to the same UpstreamResponse.
 import http from 'node:http';
 import type net from 'node:net';
 import type { Readable } from 'node:stream';
@@ -23,8 +24,21 @@ export interface UpstreamResponse {
   cancel(): void;
 }
 
+/** An upstream that answered an upgrade request with 101: its head, and the connection, now the server's raw byte stream. */
+export interface UpgradedUpstream {
+  status: number;
+  statusMessage?: string;
+  headers: Headers;
+  socket: net.Socket;
+  /** Bytes the server sent after its 101 head, read along with it. */
+  head: Buffer;
+  /** Ends the request's accounting (upstream_rq_active): call when the tunnel closes. */
+  done(): void;
+}
+
 export type AttemptResult =
   | { kind: 'response'; response: UpstreamResponse }
+  | { kind: 'upgraded'; upgraded: UpgradedUpstream }
   | { kind: 'connect-failure' | 'per-try-timeout'; error?: Error }
   /** refusedStream: HTTP/2 REFUSED_STREAM, which retry_on refused-stream retries. */
   | { kind: 'reset'; error?: Error; refusedStream?: boolean };
@@ -58,6 +72,8 @@ export interface AttemptOptions {
   body: Buffer | Readable;
   perTryTimeoutMs: number;
   protocol: 'http1' | 'http2';
+  /** The request asks for an upgrade (its Connection and Upgrade headers kept): a 101 resolves as 'upgraded'. */
+  upgrade?: boolean;
 }
 
 export function attempt(options: AttemptOptions): { result: Promise<AttemptResult>; abort(): void } {
@@ -97,7 +113,7 @@ function attemptH1(options: AttemptOptions): { result: Promise<AttemptResult>; a
       settled = true;
       if (connectTimer) clearTimeout(connectTimer);
       if (tryTimer) clearTimeout(tryTimer);
-      if (r.kind !== 'response') {
+      if (r.kind !== 'response' && r.kind !== 'upgraded') {
         finishAccounting();
         host.rqError++;
         request.destroy();
@@ -145,6 +161,28 @@ function attemptH1(options: AttemptOptions): { result: Promise<AttemptResult>; a
       }
       settle({ kind: refused ? 'connect-failure' : 'reset', error });
     });
+    // node hands over an upgraded connection with none of its own listeners: one for 'error' at
+    // once, so a reset before the tunnel is joined cannot escape as an uncaught exception.
+    if (options.upgrade) {
+      request.on('upgrade', (response: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
+        socket.on('error', () => undefined);
+        if (settled) {
+          socket.destroy();
+          return;
+        }
+        settle({
+          kind: 'upgraded',
+          upgraded: {
+            status: response.statusCode ?? 101,
+            ...(response.statusMessage ? { statusMessage: response.statusMessage } : {}),
+            headers: response.headers,
+            socket,
+            head,
+            done: finishAccounting,
+          },
+        });
+      });
+    }
     request.on('response', (response) => {
       response.once('end', finishAccounting);
       response.once('close', finishAccounting);

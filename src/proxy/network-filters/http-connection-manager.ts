@@ -2,7 +2,9 @@
 // parser (strict: conflicting Content-Length/Transfer-Encoding, oversized or
 // malformed heads are rejected) adopts the connection; each request gets
 // Envoy's request-id and forwarding headers, is routed by the inline
-// route_config, and runs through the HTTP filters, the router last.
+// route_config, and runs through the HTTP filters, the router last. Upgrade
+// requests (WebSocket) take the same path once upgrade_configs allow them, and
+// become a tunnel on the upstream's 101.
 import http from 'node:http';
 import http2 from 'node:http2';
 import { randomUUID } from 'node:crypto';
@@ -20,6 +22,10 @@ import { HttpStats } from '../http/http-stats.js';
 import { compileRouteConfig, selectRoute } from '../http/route-config.js';
 import type { CompiledRouteConfig } from '../http/route-config.js';
 import type { AccessLogInfo } from '../access-log/access-log-info.js';
+import { compileUpgradeConfigs, isH2cUpgrade, upgradeAllowed } from '../http/upgrade-config.js';
+import type { UpgradeConfigInput } from '../http/upgrade-config.js';
+import { replayAsPlainRequest, responseOnUpgradeSocket, switchToTunnel } from '../http/upgrade-downstream.js';
+import { sendLocalReply } from '../http/local-reply.js';
 // The built-in HTTP filters register themselves on import.
 import '../http/router.js';
 import '../http/fault.js';
@@ -49,6 +55,7 @@ interface HcmConfig {
   strip_any_host_port?: boolean;
   common_http_protocol_options?: { idle_timeout?: string; max_requests_per_connection?: number };
   access_log?: { name: string; typed_config?: JsonObject }[];
+  upgrade_configs?: UpgradeConfigInput[];
 }
 
 /**
@@ -139,17 +146,17 @@ function build(typedConfig: JsonObject | undefined, context: FactoryContext, pat
   // 'listening'; without it request_headers_timeout and request_timeout would not be enforced.
   server.emit('listening');
 
-  const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {
+  const upgrades = compileUpgradeConfigs(config.upgrade_configs, `${where}.upgrade_configs`);
+
+  /**
+   * A request from the moment its head is parsed: counted, given Envoy's request-id and forwarding
+   * headers, routed. `finish` counts and logs it once its response is over, however it ended.
+   */
+  const begin = (req: http.IncomingMessage, res: http.ServerResponse, upgrade = false): { ctx: HttpRequestContext; finish(response: FinishedResponse): void } => {
     stats.downstream_rq_total.inc();
     const h2 = req.httpVersion === '2.0';
     (h2 ? stats.downstream_rq_http2_total : stats.downstream_rq_http1_total).inc();
     stats.downstream_rq_active.inc();
-    res.once('close', () => {
-      stats.downstream_rq_active.dec();
-      stats.downstream_rq_completed.inc();
-      const c = Math.floor(res.statusCode / 100);
-      if (c >= 1 && c <= 5) stats.downstream_rq_class[c - 1]!.inc();
-    });
     const headers: Headers = {};
     // One header shape whatever the client spoke: no pseudo-headers, :authority as host.
     for (const [name, value] of Object.entries(req.headers)) if (!name.startsWith(':')) headers[name] = value;
@@ -188,17 +195,100 @@ function build(typedConfig: JsonObject | undefined, context: FactoryContext, pat
     };
     const downstream = (req.socket as TaggedSocket)[DOWNSTREAM];
     if (downstream) ctx.downstreamLocalAddress = downstream.localAddress;
-    if (accessLogs.length > 0) {
-      req.on('data', (chunk: Buffer) => (ctx.bytesReceived += chunk.length));
-      res.once('close', () => {
-        if (!res.writableFinished) ctx.responseFlags.add('DC');
-        const info = httpLogInfo(ctx, req, res);
-        for (const logger of accessLogs) logger.log(info);
-      });
-    }
+    const peer = accessLogs.length > 0 ? peerOf(req.socket) : undefined;
+    // An upgrade request's "body" is the tunnel, counted there; reading the request would start the
+    // socket flowing with nobody listening, and lose the client's first bytes.
+    if (peer && !upgrade) req.on('data', (chunk: Buffer) => (ctx.bytesReceived += chunk.length));
+    let finished = false;
+    const finish = (response: FinishedResponse) => {
+      if (finished) return;
+      finished = true;
+      stats.downstream_rq_active.dec();
+      stats.downstream_rq_completed.inc();
+      const c = Math.floor(response.classStatus / 100);
+      if (c >= 1 && c <= 5) stats.downstream_rq_class[c - 1]!.inc();
+      if (!peer) return;
+      const info = httpLogInfo(ctx, req, peer, response);
+      for (const logger of accessLogs) logger.log(info);
+    };
+    return { ctx, finish };
+  };
+
+  /** The usual end of a request: its response closed (written, or the client went away). */
+  const finishOnClose = (res: http.ServerResponse, ctx: HttpRequestContext, finish: (response: FinishedResponse) => void) => {
+    res.once('close', () => {
+      if (!res.writableFinished) ctx.responseFlags.add('DC');
+      finish(responseOf(res));
+    });
+  };
+
+  const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const { ctx, finish } = begin(req, res);
+    finishOnClose(res, ctx, finish);
     runDecodeHeaders(filters, ctx);
   };
   server.on('request', onRequest);
+
+  /**
+   * An HTTP/1.1 upgrade request (node parses it, then hands over the socket). As in Envoy it is
+   * routed like any request, then allowed or refused by upgrade type — the route's upgrade_configs,
+   * else the connection manager's — before any HTTP filter runs: refused is a 403
+   * (downstream_rq_ws_on_non_ws_route); allowed goes through the filters to the router, which
+   * answers with the upstream's 101 and a tunnel, or with whatever else the upstream (or a filter)
+   * answered. h2c is not an upgrade Envoy makes: that request is served as plain HTTP/1.1.
+   */
+  const onUpgrade = (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
+    // node leaves the socket without listeners: a reset from here on must not reach the process.
+    socket.on('error', () => undefined);
+    if (req.method !== 'CONNECT' && isH2cUpgrade(req.headers)) {
+      replayAsPlainRequest(server, req, socket, head);
+      return;
+    }
+    const res = responseOnUpgradeSocket(req, socket);
+    const { ctx, finish } = begin(req, res, true);
+    finishOnClose(res, ctx, finish);
+    // CONNECT is an upgrade type of its own in Envoy, and never configured here.
+    const type = req.method === 'CONNECT' ? 'connect' : String(req.headers['upgrade'] ?? '').trim().toLowerCase();
+    const action = ctx.selection?.route.action;
+    if (type === 'connect' || !upgradeAllowed(type, upgrades, action?.kind === 'cluster' ? action.upgrades : undefined)) {
+      stats.downstream_rq_ws_on_non_ws_route.inc();
+      sendLocalReply(ctx, 403, '', {}, 'upgrade_failed');
+      return;
+    }
+    // Counted from here until the stream ends, whether or not the upstream switches (as in Envoy).
+    stats.downstream_cx_upgrades_total.inc();
+    stats.downstream_cx_upgrades_active.inc();
+    let upgradeOpen = true;
+    const upgradeEnded = () => {
+      if (!upgradeOpen) return;
+      upgradeOpen = false;
+      stats.downstream_cx_upgrades_active.dec();
+    };
+    res.once('close', upgradeEnded);
+    ctx.upgrade = {
+      type,
+      accept: (upstream, responseHeaders, done) => {
+        const sentHeaders: Headers = { ...responseHeaders, date: new Date().toUTCString() };
+        // The stream ends when the tunnel closes: the request is counted and logged then, with its bytes.
+        const tunnelled = switchToTunnel({ res, socket, head }, upstream, sentHeaders, {
+          received: (n) => (ctx.bytesReceived += n),
+          sent: (n) => (ctx.bytesSent += n),
+          closed: (outcome) => {
+            done();
+            upgradeEnded();
+            if (outcome.reset === 'downstream') ctx.responseFlags.add('DC');
+            if (outcome.reset === 'upstream') ctx.responseFlags.add('UC');
+            finish({ classStatus: 101, code: 101, header: (name) => joined(sentHeaders[name]) });
+          },
+        });
+        // The client left while the upstream was switching (and was counted then).
+        if (!tunnelled) done();
+      },
+    };
+    runDecodeHeaders(filters, ctx);
+  };
+  server.on('upgrade', onUpgrade);
+  server.on('connect', onUpgrade);
 
   const server2 = http2.createServer({ maxHeaderListPairs: 1000, maxSendHeaderBlockLength: (config.max_request_headers_kb ?? DEFAULT_MAX_HEADERS_KB) * 1024 });
   // The compatibility API gives HTTP/2 streams the request/response shape the filters use.
@@ -237,28 +327,54 @@ function address(ip: string | undefined, port: number | undefined): string {
   return plain.includes(':') ? `[${plain}]:${port ?? 0}` : `${plain}:${port ?? 0}`;
 }
 
-function httpLogInfo(ctx: HttpRequestContext, req: http.IncomingMessage, res: http.ServerResponse): AccessLogInfo {
-  const socket = req.socket;
+/** How a request's response ended, for the stats and the access log. */
+interface FinishedResponse {
+  /** The status counted in downstream_rq_<N>xx (node's default 200 when nothing was sent, as before). */
+  classStatus: number;
+  /** The status logged: 0 when no response head reached the client. */
+  code: number;
+  header(name: string): string | undefined;
+}
+
+function responseOf(res: http.ServerResponse): FinishedResponse {
+  return {
+    classStatus: res.statusCode,
+    code: res.headersSent ? res.statusCode : 0,
+    header: (name) => {
+      const v = res.getHeader(name);
+      return v === undefined ? undefined : Array.isArray(v) ? v.join(',') : String(v);
+    },
+  };
+}
+
+/** The connection's addresses, read when the request starts: a tunnel is logged after its socket has closed. */
+interface Peer {
+  local: string;
+  remote: string;
+}
+
+function peerOf(socket: net.Socket): Peer {
+  return { local: address(socket.localAddress, socket.localPort), remote: address(socket.remoteAddress, socket.remotePort) };
+}
+
+function httpLogInfo(ctx: HttpRequestContext, req: http.IncomingMessage, peer: Peer, response: FinishedResponse): AccessLogInfo {
   const pseudo: Record<string, string | undefined> = { ':method': req.method, ':path': ctx.path, ':authority': joined(ctx.headers['host']), ':scheme': 'http' };
   return {
     startTime: ctx.startedAt,
     durationMs: Date.now() - ctx.startedAt,
     protocol: req.httpVersion === '2.0' ? 'HTTP/2' : `HTTP/${req.httpVersion}`,
-    responseCode: res.headersSent ? res.statusCode : 0,
+    responseCode: response.code,
     responseFlags: ctx.responseFlags,
     ...(ctx.responseCodeDetails !== undefined ? { responseCodeDetails: ctx.responseCodeDetails } : {}),
     bytesReceived: ctx.bytesReceived,
     bytesSent: ctx.bytesSent,
     requestHeader: (name) => (name.startsWith(':') ? pseudo[name] : joined(ctx.headers[name])),
-    responseHeader: (name) => {
-      const v = res.getHeader(name);
-      return v === undefined ? undefined : Array.isArray(v) ? v.join(',') : String(v);
-    },
+    responseHeader: (name) => response.header(name),
     ...(ctx.upstreamHost !== undefined ? { upstreamHost: ctx.upstreamHost } : {}),
     ...(ctx.upstreamCluster !== undefined ? { upstreamCluster: ctx.upstreamCluster } : {}),
-    downstreamLocalAddress: address(socket.localAddress, socket.localPort),
-    downstreamRemoteAddress: address(socket.remoteAddress, socket.remotePort),
-    downstreamDirectRemoteAddress: address(socket.remoteAddress, socket.remotePort),
+    downstreamLocalAddress: peer.local,
+    downstreamRemoteAddress: peer.remote,
+    downstreamDirectRemoteAddress: peer.remote,
     ...(ctx.selection?.route.name ? { routeName: ctx.selection.route.name } : {}),
   };
 }
