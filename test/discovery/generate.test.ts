@@ -131,6 +131,8 @@ describe('listeners', () => {
     assert.equal(hcm['name'], 'envoy.filters.network.http_connection_manager');
     assert.equal(hcm['typedConfig']['rds']['routeConfigName'], '9080');
     assert.equal(hcm['typedConfig']['statPrefix'], 'outbound_0.0.0.0_9080');
+    // As Istio: WebSocket upgrades allowed on every sidecar connection manager.
+    assert.deepEqual(hcm['typedConfig']['upgradeConfigs'], [{ upgradeType: 'websocket' }]);
     const tcp = byName(listeners, '10.8.0.30_3306')!;
     assert.equal(tcp['filterChains'][0]['filters'][0]['typedConfig']['cluster'], 'outbound|3306||mysqldb.default.svc.cluster.local');
   });
@@ -142,6 +144,7 @@ describe('listeners', () => {
     assert.deepEqual(chain['filterChainMatch'], { destinationPort: 9080, transportProtocol: 'raw_buffer' });
     const hcm = chain['filters'][0]['typedConfig'];
     assert.equal(hcm['statPrefix'], 'inbound_0.0.0.0_9080');
+    assert.deepEqual(hcm['upgradeConfigs'], [{ upgradeType: 'websocket' }]);
     assert.equal(hcm['routeConfig']['name'], 'inbound|9080||');
     assert.equal(hcm['routeConfig']['virtualHosts'][0]['name'], 'inbound|http|9080');
     assert.equal(hcm['routeConfig']['virtualHosts'][0]['routes'][0]['route']['cluster'], 'inbound|9080||');

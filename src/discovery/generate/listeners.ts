@@ -50,8 +50,8 @@ export function httpConnectionManager(statPrefix: string, routes: { rds: string 
       useRemoteAddress: false,
       normalizePath: true,
       streamIdleTimeout: '0s',
-      // Istio also allows WebSocket upgrades here; the proxy does not implement them yet, and
-      // a proxy must not accept a field it would ignore, so none is asked for.
+      // Istio lets WebSockets through every sidecar connection manager, inbound and outbound.
+      upgradeConfigs: [{ upgradeType: 'websocket' }],
     },
   };
 }
