@@ -1,7 +1,7 @@
 // A directory of Kubernetes YAML as the registry (pilot-discovery's --configDir):
 // every *.yaml, *.yml and *.json file below it, multi-document, watched for changes.
 import { readdirSync, readFileSync, statSync, watch } from 'node:fs';
-import type { FSWatcher } from 'node:fs';
+import type { Dirent, FSWatcher } from 'node:fs';
 import path from 'node:path';
 import { documentLabel, parseYamlDocuments } from '../kube/index.js';
 
@@ -53,6 +53,11 @@ export function loadRegistryDir(dir: string): Obj[] {
 /**
  * Calls back (debounced: 100 ms after the last change, at most 1 s after the first)
  * whenever something below the directory changes.
+ *
+ * Each directory gets its own (non-recursive) watch: Node's recursive watch on Linux
+ * watches files one by one, so a file replaced by a rename (how the runtime and
+ * editors write atomically) is seen once and never again. A directory's own watch sees
+ * every entry created, renamed over, written or removed in it.
  */
 export function watchRegistryDir(dir: string, onChange: () => void, debounceMs = 100, maxDelayMs = 1000): () => void {
   let timer: NodeJS.Timeout | undefined;
@@ -68,14 +73,49 @@ export function watchRegistryDir(dir: string, onChange: () => void, debounceMs =
     if (timer) clearTimeout(timer);
     timer = setTimeout(fire, Math.max(0, Math.min(debounceMs, first + maxDelayMs - now)));
   };
-  let watcher: FSWatcher;
-  try {
-    watcher = watch(dir, { recursive: true }, changed);
-  } catch {
-    watcher = watch(dir, changed);
-  }
+  const watchers = new Map<string, FSWatcher>();
+  // Directories come and go (registry/config/ appears with the first apply): watch what is there now.
+  const refresh = () => {
+    const present = new Set(directoriesBelow(dir));
+    for (const [d, w] of watchers) {
+      if (present.has(d)) continue;
+      w.close();
+      watchers.delete(d);
+    }
+    for (const d of present) {
+      if (watchers.has(d)) continue;
+      try {
+        const w = watch(d, () => {
+          refresh();
+          changed();
+        });
+        w.on('error', () => {
+          w.close();
+          watchers.delete(d);
+        });
+        watchers.set(d, w);
+      } catch {
+        // Removed meanwhile: its parent's watch reports that.
+      }
+    }
+  };
+  refresh();
   return () => {
     if (timer) clearTimeout(timer);
-    watcher.close();
+    for (const w of watchers.values()) w.close();
+    watchers.clear();
   };
+}
+
+/** The directory and every directory below it. */
+function directoriesBelow(dir: string): string[] {
+  const out = [dir];
+  let entries: Dirent[];
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return out;
+  }
+  for (const entry of entries) if (entry.isDirectory()) out.push(...directoriesBelow(path.join(dir, entry.name)));
+  return out;
 }

@@ -3,6 +3,7 @@
 // address changed is replaced (kube does not update a pod's containers in place);
 // a Deployment whose template changed gets new pod names, so its old pods go
 // and new ones come, as a rollout would end. Pure.
+import { ipToNumber } from './ipam.js';
 import type { ClusterPlan, PlannedPod } from './plan.js';
 
 export interface PlanDiff {
@@ -47,9 +48,12 @@ export function diffPlans(before: Pick<ClusterPlan, 'pods' | 'services'>, after:
 }
 
 /** The addresses of a running plan, for re-planning with them kept. */
-export function keptAddresses(plan: Pick<ClusterPlan, 'pods' | 'services'>): { pods: Map<string, string>; services: Map<string, string> } {
+export function keptAddresses(plan: Pick<ClusterPlan, 'pods' | 'services'> & { lastPodIP?: string }): { pods: Map<string, string>; services: Map<string, string>; lastPodIP?: string } {
+  const highest = plan.pods.map((p) => p.ip).sort((a, b) => ipToNumber(a) - ipToNumber(b)).at(-1);
+  const last = [plan.lastPodIP, highest].filter((ip): ip is string => ip !== undefined).sort((a, b) => ipToNumber(a) - ipToNumber(b)).at(-1);
   return {
     pods: new Map(plan.pods.map((p) => [podKey(p), p.ip])),
     services: new Map(plan.services.map((s) => [`${s.namespace}/${s.name}`, s.clusterIP])),
+    ...(last !== undefined ? { lastPodIP: last } : {}),
   };
 }

@@ -59,6 +59,19 @@ export class Allocator {
     firstOffset = 1,
   ) {
     this.next = cidr.base + firstOffset;
+    this.first = this.next;
+  }
+
+  private readonly first: number;
+
+  /**
+   * Hands out addresses after this one first, wrapping round to the start of the
+   * range, as kube's host-local IPAM does: an address just freed is not reused at
+   * once, so a peer's ARP entry for the old holder cannot swallow the new one's traffic.
+   */
+  continueAfter(ip: string): void {
+    if (!cidrContains(this.cidr, ip)) return;
+    this.next = Math.max(ipToNumber(ip) + 1, this.first);
   }
 
   reserve(ip: string): void {
@@ -70,8 +83,18 @@ export class Allocator {
 
   allocate(): string {
     const last = this.cidr.base + cidrSize(this.cidr) - 2;
-    while (this.next <= last && this.taken.has(this.next)) this.next++;
-    if (this.next > last) throw new IpamError(`the ${this.what} range ${this.cidr.text} is exhausted`);
+    const start = this.next;
+    let wrapped = false;
+    for (;;) {
+      if (this.next > last) {
+        if (wrapped || start <= this.first) throw new IpamError(`the ${this.what} range ${this.cidr.text} is exhausted`);
+        wrapped = true;
+        this.next = this.first;
+      }
+      if (wrapped && this.next >= start) throw new IpamError(`the ${this.what} range ${this.cidr.text} is exhausted`);
+      if (!this.taken.has(this.next)) break;
+      this.next++;
+    }
     this.taken.add(this.next);
     return numberToIp(this.next++);
   }

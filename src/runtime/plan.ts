@@ -30,7 +30,7 @@ export interface PlanOptions {
    * Addresses of a running cluster being re-planned (`apply` while it runs): a pod
    * or Service that stays keeps its address, keyed "namespace/name".
    */
-  keep?: { pods: ReadonlyMap<string, string>; services: ReadonlyMap<string, string> };
+  keep?: { pods: ReadonlyMap<string, string>; services: ReadonlyMap<string, string>; lastPodIP?: string };
 }
 
 export interface PlannedNamespace {
@@ -371,6 +371,7 @@ export function planCluster(objects: readonly SourcedObject[], options: PlanOpti
   const pods: PlannedPod[] = [];
   const vethOwners = new Map<string, string>();
   const nodeNetns = `${options.netnsPrefix}node`;
+  if (options.keep?.lastPodIP !== undefined) podAllocator.continueAfter(options.keep.lastPodIP);
   const keptIP = new Map<PodDraft, string>();
   for (const d of drafts) {
     const kept = options.keep?.pods.get(`${d.namespace}/${d.name}`);

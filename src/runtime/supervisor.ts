@@ -225,12 +225,14 @@ async function build(options: ClusterOptions, state: StateDir, log: (m: string) 
    * ones, and rewrite the hosts files when Services changed. A plan with problems
    * changes nothing.
    */
+  // The highest pod address handed out so far: new pods take addresses after it (ipam.ts).
+  let lastPodIP: string | undefined;
   const converge = async (request: ClusterRequest): Promise<ClusterResult> => {
     const change = request.op === 'apply' ? { ...applyObjects(objects, request.objects), missing: [] as string[] } : deleteObjects(objects, request.objects);
     if (!change.changed) return { ok: change.missing.length === 0, lines: change.lines, problems: change.missing };
     let next: ClusterPlan;
     try {
-      next = planFromObjects(change.objects, options, runtimeVars, keptAddresses(plan));
+      next = planFromObjects(change.objects, options, runtimeVars, keptAddresses({ ...plan, lastPodIP }));
     } catch (error) {
       if (error instanceof PlanError) return { ok: false, lines: [], problems: [...error.problems] };
       throw error;
@@ -251,6 +253,7 @@ async function build(options: ClusterOptions, state: StateDir, log: (m: string) 
     }
     objects = change.objects;
     plan = { ...next, pods: diff.pods };
+    lastPodIP = keptAddresses({ ...plan, lastPodIP }).lastPodIP;
     state.writeObjects(objects);
     state.writePlan(plan);
     for (const pod of diff.create) await createPodNetwork(plan, pod, state);

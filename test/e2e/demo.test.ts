@@ -19,7 +19,7 @@ const ourNetns = () => spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).
 
 /** The lines of one step of the report, between its heading and the next. */
 function section(report: string, heading: string): string {
-  const start = report.indexOf(heading);
+  const start = report.indexOf(`== ${heading}`);
   assert.ok(start >= 0, `no "${heading}" step in the report:\n${report}`);
   const next = report.indexOf('== ', start + heading.length);
   return report.slice(start, next < 0 ? undefined : next);
@@ -48,11 +48,11 @@ describe('npm run demo', { skip }, () => {
     assert.match(injected, /istio-proxy:/);
     assert.match(injected, /Args: +proxy sidecar/);
 
-    const v1 = section(report, 'a VirtualService sending every reviews call to v1');
+    const v1 = section(report, 'outrigger apply: DestinationRules with subsets');
     assert.match(v1, /^ +6 Reviews served by: reviews-v1-/m);
     assert.doesNotMatch(v1, /reviews-v[23]-/);
 
-    const split = section(report, 'half of the reviews traffic to v3');
+    const split = section(report, 'Shift: half of the reviews traffic to v3');
     assert.match(split, /Reviews served by: reviews-v1-/);
     assert.match(split, /Reviews served by: reviews-v3-/);
 

@@ -82,7 +82,7 @@ async function until<T>(what: string, probe: () => T | undefined, ms = 30_000): 
   }
 }
 
-const callEcho = () => cli(['exec', podNamed('client')!, '--', 'curl', '-s', '-m', '3', 'http://echo:8080/']).stdout;
+const callEcho = () => cli(['exec', podNamed('client')!, '--', 'curl', '-s', '-S', '-m', '3', 'http://echo:8080/']).stdout;
 
 describe('apply and delete of workloads while the mesh runs', { skip }, () => {
   after(() => {
@@ -109,8 +109,12 @@ describe('apply and delete of workloads while the mesh runs', { skip }, () => {
     const again = cli(['apply', '-f', path.join(dir, 'echo-v1.yaml')]);
     assert.equal(again.stdout, 'service/echo unchanged\ndeployment.apps/echo unchanged\n');
     // The client's sidecar learnt the new Service from discovery: its cluster carries the call.
-    const stats = cli(['exec', podNamed('client')!, '--', 'curl', '-s', 'http://127.0.0.1:15000/stats?filter=echo.*upstream_rq_2xx']);
-    assert.match(stats.stdout, /^cluster\.outbound\|8080\|\|echo\.default\.svc\.cluster\.local\.upstream_rq_2xx: [1-9]/m, stats.stdout);
+    // (Eventually, as in Istio: until discovery's push arrives, a VIP call leaves through the passthrough cluster.)
+    await until("the client's sidecar carries calls to echo in echo's own cluster", () => {
+      callEcho();
+      const stats = cli(['exec', podNamed('client')!, '--', 'curl', '-s', 'http://127.0.0.1:15000/stats?filter=echo.*upstream_rq_2xx']);
+      return /^cluster\.outbound\|8080\|\|echo\.default\.svc\.cluster\.local\.upstream_rq_2xx: [1-9]/m.test(stats.stdout) ? true : undefined;
+    });
   });
 
   test('a changed template replaces the pod: a new name, the old pod and its namespace gone', async () => {
@@ -133,7 +137,8 @@ describe('apply and delete of workloads while the mesh runs', { skip }, () => {
     assert.equal(apply.status, 1);
     assert.match(apply.stderr, /serviceAccountName: ServiceAccount "default\/nobody" is not in the manifests/);
     assert.deepEqual(pods().map((p) => p[0]), before.map((p) => p[0]));
-    assert.equal(callEcho(), 'echo v2');
+    const call = cli(['exec', podNamed('client')!, '--', 'curl', '-s', '-S', '-m', '3', '-w', ' %{http_code}', 'http://echo:8080/']);
+    assert.equal(call.stdout, 'echo v2 200', call.stderr);
   });
 
   test('delete -f stops the pods and removes their namespaces and the Service name', async () => {

@@ -96,6 +96,9 @@ describe('re-planning a running cluster', () => {
     assert.equal(diff.create.length, 1);
     assert.notEqual(diff.remove[0]!.name, diff.create[0]!.name);
     assert.match(diff.create[0]!.name, /^echo-[a-z0-9]+-[a-z0-9]+$/);
+    // The new pod does not take the address just freed: peers may still hold an ARP entry for it.
+    assert.notEqual(diff.create[0]!.ip, diff.remove[0]!.ip);
+    assert.ok(!v1.pods.some((p) => p.ip === diff.create[0]!.ip));
     assert.equal(diff.servicesChanged, false);
   });
 

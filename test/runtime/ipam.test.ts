@@ -31,6 +31,15 @@ describe('Allocator', () => {
     assert.deepEqual([a.allocate(), a.allocate()], ['10.0.0.1', '10.0.0.2']);
     assert.throws(() => a.allocate(), /the pod range 10.0.0.0\/30 is exhausted/);
   });
+  test('continues after the last address handed out, wrapping round to free ones, and only then is exhausted', () => {
+    const a = new Allocator(parseCidr('10.0.0.0/29'), 'pod', 1);
+    a.reserve('10.0.0.1');
+    a.reserve('10.0.0.5');
+    a.continueAfter('10.0.0.5');
+    // .2 to .4 are free again, but addresses never used come first.
+    assert.deepEqual([a.allocate(), a.allocate(), a.allocate(), a.allocate()], ['10.0.0.6', '10.0.0.2', '10.0.0.3', '10.0.0.4']);
+    assert.throws(() => a.allocate(), /the pod range 10.0.0.0\/29 is exhausted/);
+  });
   test('refuses reservations outside the range or twice', () => {
     const a = new Allocator(parseCidr('10.96.0.0/16'), 'service', 1);
     assert.throws(() => a.reserve('10.97.0.1'), /outside the service range/);
