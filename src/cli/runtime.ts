@@ -16,6 +16,7 @@ import {
   loadManifests,
   parseManifests,
   renderTable,
+  deploymentTable,
   ManifestError,
   PlanError,
   RuntimeError,
@@ -200,8 +201,8 @@ interface GetOptions {
 
 function getCommand(): Command {
   return new Command('get')
-    .description('List pods or services, as kubectl get does')
-    .argument('<resource>', 'pods (po) or services (svc)')
+    .description('List pods, services, deployments or Istio configuration, as kubectl get does')
+    .argument('<resource>', 'pods (po), services (svc), deployments (deploy), virtualservices (vs), destinationrules (dr), gateways (gw), serviceentries (se), sidecars')
     .option('-n, --namespace <ns>', 'namespace', 'default')
     .option('-A, --all-namespaces', 'every namespace')
     .option('-o, --output <format>', 'wide, yaml or json')
@@ -230,6 +231,16 @@ function getCommand(): Command {
         const startedAt = Date.parse(state.read().startedAt);
         table = serviceTable(services, { wide, allNamespaces: all, age: humanDuration(Date.now() - startedAt) });
         objects = services.map((s) => ({ ...s.object, spec: { ...(s.object['spec'] as object), clusterIP: s.clusterIP } }));
+      } else if (['deployments', 'deployment', 'deploy'].includes(resource)) {
+        const deployments = state
+          .readObjects()
+          .map((o) => o.object)
+          .filter((o) => o.kind === 'Deployment' && inScope(o.metadata?.namespace ?? 'default'))
+          .map((o) => ({ object: o, namespace: o.metadata?.namespace ?? 'default', name: String(o.metadata?.name), replicas: Number((o['spec'] as { replicas?: number } | undefined)?.replicas ?? 1) }))
+          .sort(byNamespaceAndName);
+        count = deployments.length;
+        table = deploymentTable(deployments, plan.pods, state.readStatuses(), { allNamespaces: all, age: humanDuration(Date.now() - Date.parse(state.read().startedAt)) });
+        objects = deployments.map((d) => d.object);
       } else if (ISTIO_RESOURCES[resource]) {
         const kind = ISTIO_RESOURCES[resource]!;
         const found = state
@@ -240,7 +251,7 @@ function getCommand(): Command {
         table = istioTable(kind, found, all);
         objects = found.map((c) => c.object);
       } else {
-        throw new UsageError(`the server doesn't have a resource type "${resource}" (the local runtime lists pods, services, virtualservices, destinationrules, gateways, serviceentries, sidecars)`);
+        throw new UsageError(`the server doesn't have a resource type "${resource}" (the local runtime lists pods, services, deployments, virtualservices, destinationrules, gateways, serviceentries, sidecars)`);
       }
       if (opts.output === 'yaml') process.stdout.write(stringifyYamlDocuments(objects));
       else if (opts.output === 'json') process.stdout.write(`${JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }, null, 2)}\n`);

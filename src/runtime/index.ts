@@ -12,7 +12,7 @@ export type { ClusterOptions, RunningCluster } from './supervisor.js';
 export { teardown } from './teardown.js';
 export { StateDir, StateError, DEFAULT_STATE_DIR, processAlive } from './state.js';
 export { podRow, podPhase, podReady } from './status.js';
-export { podTable, serviceTable, humanDuration, renderTable } from './table.js';
+export { podTable, serviceTable, deploymentTable, humanDuration, renderTable } from './table.js';
 export { podCommand, containerEnv } from './container-command.js';
 export { discoveryObjects, configFileName, resourceName } from './discovery-feed.js';
 export { isIstioConfig } from './plan.js';

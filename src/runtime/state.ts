@@ -102,6 +102,11 @@ export class StateDir {
     writeAtomic(path.join(this.dir, 'objects.json'), JSON.stringify(objects));
   }
 
+  readObjects(): SourcedObject[] {
+    const file = path.join(this.dir, 'objects.json');
+    return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as SourcedObject[]) : [];
+  }
+
   get registryDir(): string {
     return path.join(this.dir, 'registry');
   }

@@ -58,3 +58,24 @@ export function serviceTable(services: readonly PlannedService[], options: { wid
   ]);
   return renderTable(header, rows);
 }
+
+export interface DeploymentRow {
+  namespace: string;
+  name: string;
+  replicas: number;
+}
+
+/**
+ * `kubectl get deployments`: READY counts the Deployment's ready pods over its
+ * replicas; a rollout here is all at once, so every pod is up to date.
+ */
+export function deploymentTable(deployments: readonly DeploymentRow[], pods: readonly PlannedPod[], statuses: readonly PodStatusRecord[], options: { allNamespaces: boolean; age: string }): string {
+  const header = [...(options.allNamespaces ? ['NAMESPACE'] : []), 'NAME', 'READY', 'UP-TO-DATE', 'AVAILABLE', 'AGE'];
+  const rows = deployments.map((d) => {
+    // Its pods are its ReplicaSet's: "<deployment>-<pod-template-hash>".
+    const owned = pods.filter((p) => p.namespace === d.namespace && p.owner?.kind === 'ReplicaSet' && p.owner.name === `${d.name}-${p.labels['pod-template-hash'] ?? ''}`);
+    const ready = owned.filter((p) => statuses.some((s) => s.namespace === p.namespace && s.name === p.name && s.ready)).length;
+    return [...(options.allNamespaces ? [d.namespace] : []), d.name, `${ready}/${d.replicas}`, String(owned.length), String(ready), options.age];
+  });
+  return renderTable(header, rows);
+}

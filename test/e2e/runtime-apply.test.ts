@@ -106,6 +106,7 @@ describe('apply and delete of workloads while the mesh runs', { skip }, () => {
     assert.equal(apply.stdout, 'service/echo created\ndeployment.apps/echo created\n');
     firstEcho = await until('echo 2/2', () => pods().find((p) => p[0]!.startsWith('echo-') && p[1] === '2/2')?.[0]);
     await until('echo answers the client', () => (callEcho() === 'echo v1' ? true : undefined));
+    assert.match(cli(['get', 'deploy']).stdout, /^echo\s+1\/1\s+1\s+1\s+\S+$/m);
     const again = cli(['apply', '-f', path.join(dir, 'echo-v1.yaml')]);
     assert.equal(again.stdout, 'service/echo unchanged\ndeployment.apps/echo unchanged\n');
     // The client's sidecar learnt the new Service from discovery: its cluster carries the call.
@@ -146,6 +147,7 @@ describe('apply and delete of workloads while the mesh runs', { skip }, () => {
     assert.equal(del.status, 0, del.stderr);
     assert.equal(del.stdout, 'service "echo" deleted\ndeployment.apps "echo" deleted\n');
     assert.deepEqual(pods().map((p) => p[0]!.replace(/-[a-z0-9]{10}-[a-z0-9]{5}$/, '')), ['client']);
+    assert.doesNotMatch(cli(['get', 'deploy']).stdout, /^echo/m);
     assert.deepEqual(ourNetns().filter((n) => n.includes('-echo-')), []);
     assert.notEqual(cli(['exec', podNamed('client')!, '--', 'getent', 'hosts', 'echo']).status, 0);
     const missing = cli(['delete', '-f', path.join(dir, 'echo-v2.yaml')]);

@@ -1,6 +1,10 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { humanDuration, renderTable } from '../../src/runtime/table.js';
+import { deploymentTable, humanDuration, renderTable } from '../../src/runtime/table.js';
+import { planCluster } from '../../src/runtime/plan.js';
+import { loadManifests } from '../../src/runtime/manifests.js';
+import { packageRoot } from '../../src/paths.js';
+import path from 'node:path';
 import { nextCrashCount, restartDelay, KUBELET_BACKOFF } from '../../src/runtime/backoff.js';
 import { fnv32a, nameSuffix, podTemplateHash, stableJson } from '../../src/runtime/names.js';
 import { initialThreshold, observe } from '../../src/runtime/probe-threshold.js';
@@ -84,4 +88,19 @@ describe('probe thresholds', () => {
   ] as const) {
     test(name, () => assert.equal(run([...results], s, f), expected));
   }
+});
+
+test("deploymentTable: kubectl's columns, READY from the Deployment's own pods' readiness", () => {
+  const plan = planCluster(loadManifests([path.join(packageRoot, 'samples', 'bookinfo', 'bookinfo.yaml')]), { podCidr: '10.244.0.0/16', serviceCidr: '10.96.0.0/16', netnsPrefix: 'o-', resolveProgram: (n) => `/usr/bin/${n}` });
+  const ready = (name: string) => ({ namespace: 'default', name, phase: 'Running', ready: true, status: { initContainers: [], containers: [] } });
+  // reviews-v2's pod is ready, reviews-v1's is not; "reviews" (a prefix of both) owns neither.
+  const statuses = plan.pods.filter((p) => p.name.startsWith('reviews-v2-')).map((p) => ready(p.name));
+  const rows = [{ namespace: 'default', name: 'reviews-v1', replicas: 1 }, { namespace: 'default', name: 'reviews-v2', replicas: 1 }, { namespace: 'default', name: 'reviews', replicas: 2 }];
+  assert.equal(deploymentTable(rows, plan.pods, statuses, { allNamespaces: false, age: '5m' }), [
+    'NAME         READY   UP-TO-DATE   AVAILABLE   AGE',
+    'reviews-v1   0/1     1            0           5m',
+    'reviews-v2   1/1     1            1           5m',
+    'reviews      0/2     0            0           5m',
+    '',
+  ].join('\n'));
 });
