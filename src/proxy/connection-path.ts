@@ -50,10 +50,14 @@ async function walk(connection: DownstreamConnection, listener: ListenerRuntime,
     return;
   }
 
-  // 4. Network filters in order; the terminal one (tcp_proxy, http_connection_manager) owns the connection.
+  // 4. Transport socket: a TLS chain terminates TLS here (mTLS checks the client's certificate);
+  //    the filters then see the decrypted stream.
+  if (chain.tls && !(await chain.tls.terminate(connection, listener.stats.ssl))) return;
+
+  // 5. Network filters in order; the terminal one (tcp_proxy, http_connection_manager) owns the connection.
   listener.stats.downstream_cx_total.inc();
   listener.stats.downstream_cx_active.inc();
-  socket.once('close', () => {
+  connection.socket.once('close', () => {
     listener.stats.downstream_cx_active.dec();
     listener.stats.downstream_cx_destroy.inc();
   });

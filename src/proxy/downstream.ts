@@ -22,11 +22,14 @@ export class DownstreamConnection {
   peeked: Buffer = Buffer.alloc(0);
   /** The peer has half-closed (FIN received). */
   readEnded = false;
+  /** The ALPN protocol negotiated when the filter chain terminated TLS (h2, http/1.1), else undefined. */
+  negotiatedProtocol: string | undefined;
   /** Listener names this connection passed through (virtualOutbound → 0.0.0.0_9080). */
   readonly listenerPath: string[] = [];
 
   constructor(
-    readonly socket: net.Socket,
+    /** The accepted socket; after TLS termination, the TLS socket carrying the decrypted stream. */
+    public socket: net.Socket,
     /** Accepted by an IP_TRANSPARENT listener (TPROXY): the local address is the original destination. */
     readonly transparent = false,
   ) {

@@ -1,5 +1,6 @@
 // Envoy's per-listener stats, under "listener.<stat_prefix or address>.".
 import type { Counter, Gauge, StatsStore } from './stats.js';
+import { SslStats } from './transport-sockets/ssl-stats.js';
 
 /** Envoy's stat name for a listener address: "0.0.0.0_15001", "[__]_15001". */
 export function listenerStatName(address: string, port: number): string {
@@ -15,6 +16,8 @@ export class ListenerStats {
   readonly downstream_pre_cx_timeout: Counter;
   readonly no_filter_chain_match: Counter;
   readonly downstream_listener_filter_error: Counter;
+  /** TLS termination on the listener's chains: listener.<address>.ssl.*. */
+  readonly ssl: SslStats;
 
   constructor(store: StatsStore, statName: string) {
     const s = store.scope(`listener.${statName}`, { name: 'envoy_listener_address', value: statName, family: 'listener' });
@@ -25,5 +28,6 @@ export class ListenerStats {
     this.downstream_pre_cx_timeout = s.counter('downstream_pre_cx_timeout');
     this.no_filter_chain_match = s.counter('no_filter_chain_match');
     this.downstream_listener_filter_error = s.counter('downstream_listener_filter_error');
+    this.ssl = new SslStats(s);
   }
 }

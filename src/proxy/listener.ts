@@ -15,6 +15,8 @@ import type { FactoryContext, NetworkFilterMaker } from './network-filters/index
 import { ListenerStats, listenerStatName } from './listener-stats.js';
 import { typeUrls } from './config/protos.js';
 import { ORIGINAL_DST_NAMES } from './listener-filters/original-dst.js';
+import { downstreamTransportSocket, SecretStore } from './transport-sockets/index.js';
+import type { DownstreamTls } from './transport-sockets/index.js';
 
 /** Envoy's default listener_filters_timeout. */
 export const DEFAULT_LISTENER_FILTERS_TIMEOUT_MS = 15_000;
@@ -22,6 +24,8 @@ export const DEFAULT_LISTENER_FILTERS_TIMEOUT_MS = 15_000;
 export interface FilterChainRuntime {
   name: string;
   filters: readonly NetworkFilterMaker[];
+  /** transport_socket envoy.transport_sockets.tls: TLS is terminated before the filters run. */
+  tls: DownstreamTls | undefined;
 }
 
 export class ListenerRuntime {
@@ -116,5 +120,6 @@ function buildChain(chain: FilterChain, context: FactoryContext, path: string): 
     if (!factory.terminal && i === filters.length - 1) throw new ConfigError(`the last filter must be a terminal filter such as envoy.filters.network.tcp_proxy, not "${f.name}"`, where);
     return factory.create(f.typed_config, context, where);
   });
-  return { name: chain.name ?? '', filters: made };
+  const tls = downstreamTransportSocket(chain.transport_socket, context.secrets ?? new SecretStore(), `${path}.transport_socket`);
+  return { name: chain.name ?? '', filters: made, tls };
 }

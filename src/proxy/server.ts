@@ -124,6 +124,7 @@ export class ProxyServer implements AdminTarget {
   async start(): Promise<void> {
     this.setState('INITIALIZING');
     const resources = this.bootstrap.static_resources ?? {};
+    this.plane.secrets.setStatic(resources.secrets ?? []);
     this.clusterManager.addStatic(resources.clusters ?? []);
     const built = this.listenerManager.build(resources.listeners ?? []);
     const adminSocket = this.bootstrap.admin?.address?.socket_address;
@@ -174,6 +175,8 @@ export class ProxyServer implements AdminTarget {
   /** The configuration as it stands, as the updates that would build it: what a new worker is given. */
   private currentConfig(): { update: ConfigUpdate; socket?: net.Server }[] {
     const updates: { update: ConfigUpdate; socket?: net.Server }[] = [];
+    const secrets = this.plane.secrets.all();
+    if (secrets.length > 0) updates.push({ update: { kind: 'secrets', secrets } });
     for (const c of this.clusterManager.all()) updates.push({ update: { kind: 'cluster', config: c.config, ...(c.versionInfo ? { versionInfo: c.versionInfo } : {}) } });
     for (const assignment of this.assignments.values()) updates.push({ update: { kind: 'endpoints', assignment } });
     for (const r of this.routeConfigs.all()) updates.push({ update: { kind: 'route', resource: r.resource, versionInfo: r.versionInfo } });

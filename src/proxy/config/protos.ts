@@ -23,11 +23,29 @@ export const typeUrls = {
   originalDst: `${TYPE_URL_PREFIX}envoy.extensions.filters.listener.original_dst.v3.OriginalDst`,
   tlsInspector: `${TYPE_URL_PREFIX}envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector`,
   httpInspector: `${TYPE_URL_PREFIX}envoy.extensions.filters.listener.http_inspector.v3.HttpInspector`,
+  upstreamTlsContext: `${TYPE_URL_PREFIX}envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext`,
+  downstreamTlsContext: `${TYPE_URL_PREFIX}envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext`,
 } as const;
+
+/**
+ * Types only the proxy reads (transport socket configs), added to the shared root on first use
+ * so that a bootstrap, an xDS resource and a typed_config Any all resolve them.
+ */
+const proxyOnlyProtoFiles = [
+  'envoy/extensions/transport_sockets/tls/v3/tls.proto',
+  'envoy/extensions/transport_sockets/raw_buffer/v3/raw_buffer.proto',
+];
+let extended = false;
 
 /** The shared reflection root (loaded on first use, ~200 ms). Field names keep the proto's snake_case. */
 export function envoyRoot(): protobuf.Root {
-  return xdsRoot();
+  const root = xdsRoot();
+  if (!extended) {
+    extended = true;
+    root.loadSync(proxyOnlyProtoFiles, { keepCase: true });
+    root.resolveAll();
+  }
+  return root;
 }
 
 /** The message type for a fully-qualified name or a type URL; undefined when not loaded. */

@@ -9,7 +9,7 @@ const ANY_FIELD = '*';
 const supported: Record<string, readonly string[] | typeof ANY_FIELD> = {
   // Bootstrap
   'envoy.config.bootstrap.v3.Bootstrap': ['node', 'static_resources', 'dynamic_resources', 'admin'],
-  'envoy.config.bootstrap.v3.Bootstrap.StaticResources': ['listeners', 'clusters'],
+  'envoy.config.bootstrap.v3.Bootstrap.StaticResources': ['listeners', 'clusters', 'secrets'],
   // ADS only: CDS and LDS from the ADS stream, the stream over gRPC to a static cluster.
   'envoy.config.bootstrap.v3.Bootstrap.DynamicResources': ['ads_config', 'cds_config', 'lds_config'],
   'envoy.config.core.v3.ApiConfigSource': ['api_type', 'transport_api_version', 'grpc_services', 'set_node_on_first_message_only'],
@@ -37,7 +37,7 @@ const supported: Record<string, readonly string[] | typeof ANY_FIELD> = {
     'listener_filters', 'listener_filters_timeout', 'continue_on_listener_filters_timeout', 'transparent',
     'bind_to_port', 'traffic_direction', 'metadata', 'drain_type', 'tcp_backlog_size', 'enable_reuse_port',
   ],
-  'envoy.config.listener.v3.FilterChain': ['filter_chain_match', 'filters', 'name', 'metadata'],
+  'envoy.config.listener.v3.FilterChain': ['filter_chain_match', 'filters', 'name', 'metadata', 'transport_socket'],
   'envoy.config.listener.v3.FilterChainMatch': [
     'destination_port', 'prefix_ranges', 'server_names', 'transport_protocol', 'application_protocols',
     'direct_source_prefix_ranges', 'source_type', 'source_prefix_ranges', 'source_ports',
@@ -150,7 +150,7 @@ const supported: Record<string, readonly string[] | typeof ANY_FIELD> = {
     'upstream_bind_config', 'metadata', 'dns_lookup_family', 'dns_refresh_rate',
     'cleanup_interval', 'least_request_lb_config', 'circuit_breakers', 'outlier_detection',
     'http2_protocol_options', 'typed_extension_protocol_options', 'ring_hash_lb_config', 'max_requests_per_connection',
-    'maglev_lb_config',
+    'maglev_lb_config', 'transport_socket',
   ],
   // hash_function is not listed: XX_HASH, its default, passes; MURMUR_HASH_2 is rejected.
   'envoy.config.cluster.v3.Cluster.RingHashLbConfig': ['minimum_ring_size', 'maximum_ring_size'],
@@ -178,6 +178,24 @@ const supported: Record<string, readonly string[] | typeof ANY_FIELD> = {
   'envoy.config.endpoint.v3.LocalityLbEndpoints': ['locality', 'lb_endpoints', 'load_balancing_weight', 'priority', 'metadata'],
   'envoy.config.endpoint.v3.LbEndpoint': ['endpoint', 'health_status', 'load_balancing_weight', 'metadata'],
   'envoy.config.endpoint.v3.Endpoint': ['address', 'hostname'],
+
+  // Transport sockets: TLS and mTLS (transport-sockets/), static SDS secrets only.
+  'envoy.config.core.v3.TransportSocket': ['name', 'typed_config'],
+  'envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer': [],
+  'envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext': ['common_tls_context', 'sni'],
+  'envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext': ['common_tls_context', 'require_client_certificate'],
+  'envoy.extensions.transport_sockets.tls.v3.CommonTlsContext': [
+    'tls_params', 'tls_certificates', 'tls_certificate_sds_secret_configs', 'validation_context',
+    'validation_context_sds_secret_config', 'combined_validation_context', 'alpn_protocols',
+  ],
+  'envoy.extensions.transport_sockets.tls.v3.CommonTlsContext.CombinedCertificateValidationContext': ['default_validation_context', 'validation_context_sds_secret_config'],
+  'envoy.extensions.transport_sockets.tls.v3.TlsParameters': ['tls_minimum_protocol_version', 'tls_maximum_protocol_version', 'cipher_suites'],
+  'envoy.extensions.transport_sockets.tls.v3.TlsCertificate': ['certificate_chain', 'private_key'],
+  'envoy.extensions.transport_sockets.tls.v3.CertificateValidationContext': ['trusted_ca', 'match_typed_subject_alt_names', 'match_subject_alt_names'],
+  'envoy.extensions.transport_sockets.tls.v3.SubjectAltNameMatcher': ['san_type', 'matcher'],
+  // sds_config (dynamic SDS) is refused in code, naming the field.
+  'envoy.extensions.transport_sockets.tls.v3.SdsSecretConfig': ['name', 'sds_config'],
+  'envoy.extensions.transport_sockets.tls.v3.Secret': ['name', 'tls_certificate', 'validation_context'],
 };
 
 /** Registers more supported fields (used as features land, e.g. by the HTTP connection manager). */

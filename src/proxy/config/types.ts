@@ -2,6 +2,7 @@
 // (snake_case names, enums as names, Durations as "1s" strings). Only the fields
 // the proxy implements are typed; config/support.ts rejects the others.
 import type { JsonObject } from './proto-json.js';
+import type { SecretConfig, TransportSocketConfig } from '../transport-sockets/tls-types.js';
 
 export type Duration = string;
 
@@ -43,6 +44,7 @@ export interface FilterChain {
   filter_chain_match?: FilterChainMatch;
   filters?: TypedExtension[];
   metadata?: JsonObject;
+  transport_socket?: TransportSocketConfig;
 }
 
 export interface Listener {
@@ -109,6 +111,7 @@ export interface Cluster {
   max_requests_per_connection?: number;
   outlier_detection?: JsonObject;
   metadata?: JsonObject;
+  transport_socket?: TransportSocketConfig;
 }
 
 export interface Admin {
@@ -118,7 +121,7 @@ export interface Admin {
 export interface Bootstrap {
   node?: { id?: string; cluster?: string; metadata?: JsonObject } & JsonObject;
   admin?: Admin;
-  static_resources?: { listeners?: Listener[]; clusters?: Cluster[] };
+  static_resources?: { listeners?: Listener[]; clusters?: Cluster[]; secrets?: SecretConfig[] };
   dynamic_resources?: {
     ads_config?: { api_type?: string; transport_api_version?: string; grpc_services?: { envoy_grpc?: { cluster_name?: string } }[]; set_node_on_first_message_only?: boolean };
     cds_config?: JsonObject;

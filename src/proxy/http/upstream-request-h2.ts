@@ -39,8 +39,12 @@ function sessionFor(cluster: Cluster, host: Host): PooledSession {
   const stats = cluster.stats;
   stats.upstream_cx_total.inc();
   host.cxTotal++;
+  const localAddress = cluster.sourceAddress ? { localAddress: cluster.sourceAddress.address } : {};
   const session = http2.connect(`http://${host.key}`, {
-    createConnection: () => net.connect({ host: host.address, port: host.port, ...(cluster.sourceAddress ? { localAddress: cluster.sourceAddress.address } : {}) }),
+    // Over TLS, h2 is offered by ALPN unless the cluster names its own alpn_protocols.
+    createConnection: () => cluster.tls
+      ? cluster.tls.connect({ host: host.address, port: host.port, ...localAddress, defaultAlpn: ['h2'] })
+      : net.connect({ host: host.address, port: host.port, ...localAddress }),
   });
   const connected = new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => {

@@ -8,8 +8,10 @@ import type net from 'node:net';
 import type { Readable } from 'node:stream';
 import type { Cluster } from '../upstream/cluster.js';
 import type { Host } from '../upstream/host.js';
+import tls from 'node:tls';
 import type { Headers } from './header-mutation.js';
 import { attemptH2 } from './upstream-request-h2.js';
+import { isTlsHandshakeError } from '../transport-sockets/index.js';
 
 /** A response head from either protocol, its body stream, and its trailers once the body ends. */
 export interface UpstreamResponse {
@@ -55,6 +57,12 @@ function agentFor(cluster: Cluster): http.Agent {
     // max_connections caps the pool; requests beyond it wait for a connection (Envoy's pending requests).
     // The agent's socket timeout closes only free sockets: that is idle_timeout (no active request).
     agent = new http.Agent({ keepAlive: true, scheduling: 'lifo', maxTotalSockets: cluster.circuitBreakers.maxConnections, ...(idleTimeoutMs > 0 ? { timeout: idleTimeoutMs } : {}) });
+    const upstreamTls = cluster.tls;
+    if (upstreamTls) {
+      // Pooled connections of a TLS cluster are TLS from the start (the agent keeps them as usual).
+      agent.createConnection = (options: net.NetConnectOpts & { host?: string; port?: number; localAddress?: string }) =>
+        upstreamTls.connect({ host: options.host, port: options.port, ...(options.localAddress ? { localAddress: options.localAddress } : {}) });
+    }
     agents.set(cluster, agent);
     const created = agent;
     cluster.onRelease.push(() => created.destroy());
@@ -150,11 +158,13 @@ function attemptH1(options: AttemptOptions): { result: Promise<AttemptResult>; a
           host.cxConnectFail++;
           settle({ kind: 'connect-failure', error: new Error('connect timeout') });
         }, cluster.connectTimeoutMs);
-        socket.once('connect', () => clearTimeout(connectTimer));
+        // A TLS connection is connected once its handshake and checks have passed.
+        socket.once(socket instanceof tls.TLSSocket ? 'secureConnect' : 'connect', () => clearTimeout(connectTimer));
       }
     });
     request.on('error', (error: NodeJS.ErrnoException) => {
-      const refused = error.code === 'ECONNREFUSED' || error.code === 'EHOSTUNREACH' || error.code === 'ENETUNREACH' || error.code === 'EADDRNOTAVAIL';
+      // A failed TLS handshake or peer check is a connect failure too (Envoy's UF).
+      const refused = error.code === 'ECONNREFUSED' || error.code === 'EHOSTUNREACH' || error.code === 'ENETUNREACH' || error.code === 'EADDRNOTAVAIL' || isTlsHandshakeError(error);
       if (refused) {
         stats.upstream_cx_connect_fail.inc();
         host.cxConnectFail++;

@@ -3,6 +3,7 @@
 // http_connection_manager) and owns the connection from then on.
 import { ConfigError } from '../config/errors.js';
 import type { JsonObject } from '../config/proto-json.js';
+import type { SecretStore } from '../transport-sockets/secrets.js';
 import type { DownstreamConnection } from '../downstream.js';
 import type { Random } from '../load-balancers/index.js';
 import type { StatsStore } from '../stats.js';
@@ -22,6 +23,8 @@ export interface FactoryContext {
   random: Random;
   /** Route configurations from RDS, for connection managers that name one. */
   routeConfigs?: RouteConfigProviders;
+  /** Static SDS secrets a transport socket may name. */
+  secrets?: SecretStore;
 }
 
 /** Makes the per-connection filter; `close` releases what the factory built (timers, servers) when the listener goes. */

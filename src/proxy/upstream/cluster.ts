@@ -16,6 +16,8 @@ import type { ThresholdsConfig } from './circuit-breakers.js';
 import { OutlierDetector } from './outlier-detector.js';
 import { upstreamHttpOptions } from './http-protocol-options.js';
 import type { OutlierDetectionConfig, OutlierResult } from './outlier-detector.js';
+import { SecretStore, upstreamTransportSocket } from '../transport-sockets/index.js';
+import type { UpstreamTls } from '../transport-sockets/index.js';
 
 /** Envoy's default connect_timeout. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
@@ -33,6 +35,8 @@ export interface LoadBalancerContext {
 export interface ClusterContext {
   stats: StatsStore;
   random: Random;
+  /** Static SDS secrets a transport socket may name. */
+  secrets?: SecretStore;
 }
 
 export abstract class Cluster {
@@ -49,6 +53,8 @@ export abstract class Cluster {
   /** How long pooled HTTP connections live: max_requests_per_connection and idle_timeout. */
   readonly httpPool: { maxRequestsPerConnection: number; idleTimeoutMs: number };
   readonly outlierDetector: OutlierDetector | undefined;
+  /** transport_socket envoy.transport_sockets.tls: every connection to a host is TLS. */
+  readonly tls: UpstreamTls | undefined;
   protected hostList: readonly Host[] = [];
   readonly addedViaApi: boolean;
   readonly lastUpdated = new Date();
@@ -68,6 +74,7 @@ export abstract class Cluster {
       if (!net.isIP(source.address)) throw new ConfigError(`"${source.address}" is not an IP address`, `${path}.upstream_bind_config.source_address.address`);
       this.sourceAddress = { address: source.address, port: source.port_value ?? 0 };
     }
+    this.tls = upstreamTransportSocket(config.transport_socket, context.secrets ?? new SecretStore(), context.stats, this.statName, `${path}.transport_socket`);
     this.lb = this.createLoadBalancer(config, context, path);
     const http = upstreamHttpOptions(config, path);
     this.httpProtocol = http.protocol;

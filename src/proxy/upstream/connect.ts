@@ -1,5 +1,7 @@
 // Opens one upstream TCP connection to a chosen host: connect_timeout, the
 // cluster's source address, and the cluster and host stats that Envoy keeps.
+// A cluster with a TLS transport socket is connected only once the handshake
+// and the peer's verification have passed (within the same connect_timeout).
 import net from 'node:net';
 import type { Cluster } from './cluster.js';
 import type { Host } from './host.js';
@@ -38,7 +40,7 @@ export function connectUpstream(cluster: Cluster, host: Host): Promise<UpstreamC
     };
     const timer = setTimeout(() => fail('timeout', new Error(`connect to ${host.key} timed out after ${cluster.connectTimeoutMs} ms`)), cluster.connectTimeoutMs);
     socket.once('error', (error: NodeJS.ErrnoException) => fail(error.code === 'ECONNREFUSED' ? 'refused' : 'error', error));
-    socket.once('connect', () => {
+    const connected = (socket: net.Socket) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
@@ -60,6 +62,16 @@ export function connectUpstream(cluster: Cluster, host: Host): Promise<UpstreamC
           host.cxActive--;
           host.activeRequests--;
         },
+      });
+    };
+    socket.once('connect', () => {
+      if (!cluster.tls) return connected(socket);
+      socket.on('error', () => undefined); // the TLS socket on top reports its errors
+      const secure = cluster.tls.connect({ socket });
+      secure.once('error', (error: NodeJS.ErrnoException) => fail('error', error));
+      secure.once('secureConnect', () => {
+        secure.removeAllListeners('error');
+        connected(secure);
       });
     });
   });

@@ -6,6 +6,7 @@
 import type { JsonObject } from '../config/proto-json.js';
 import type { Cluster, ClusterLoadAssignment, Listener } from '../config/types.js';
 import type { DataPlane } from './data-plane.js';
+import type { SecretConfig } from '../transport-sockets/tls-types.js';
 
 export type ConfigUpdate =
   | { kind: 'cluster'; config: Cluster; versionInfo?: string }
@@ -13,7 +14,9 @@ export type ConfigUpdate =
   | { kind: 'endpoints'; assignment: ClusterLoadAssignment }
   | { kind: 'listener'; config: Listener; versionInfo?: string }
   | { kind: 'listener-removed'; name: string }
-  | { kind: 'route'; resource: JsonObject; versionInfo: string };
+  | { kind: 'route'; resource: JsonObject; versionInfo: string }
+  /** The bootstrap's static secrets, before the clusters and listeners that name them. */
+  | { kind: 'secrets'; secrets: SecretConfig[] };
 
 /** Applies an update; throws ConfigError (changing nothing) when it is refused. */
 export async function applyConfigUpdate(plane: DataPlane, update: ConfigUpdate): Promise<void> {
@@ -35,6 +38,9 @@ export async function applyConfigUpdate(plane: DataPlane, update: ConfigUpdate):
       return;
     case 'route':
       plane.routeConfigs.update(update.resource, update.versionInfo);
+      return;
+    case 'secrets':
+      plane.secrets.setStatic(update.secrets);
       return;
   }
 }

@@ -10,6 +10,7 @@ import type { FactoryContext } from '../network-filters/index.js';
 import { StatsStore } from '../stats.js';
 import type { Gauge } from '../stats.js';
 import { ClusterManager } from '../upstream/cluster-manager.js';
+import { SecretStore } from '../transport-sockets/secrets.js';
 
 export interface DataPlaneOptions {
   random?: Random;
@@ -23,12 +24,14 @@ export class DataPlane {
   readonly listenerManager: ListenerManager;
   /** Route configurations from RDS. */
   readonly routeConfigs = new RouteConfigProviders();
+  /** The bootstrap's static secrets (static SDS), which transport sockets name. */
+  readonly secrets = new SecretStore();
   private readonly totalConnections: Gauge;
 
   constructor(options: DataPlaneOptions = {}) {
     const random = options.random ?? Math.random;
-    this.clusterManager = new ClusterManager({ stats: this.stats, random });
-    const context: FactoryContext = { clusterManager: this.clusterManager, stats: this.stats, random, routeConfigs: this.routeConfigs };
+    this.clusterManager = new ClusterManager({ stats: this.stats, random, secrets: this.secrets });
+    const context: FactoryContext = { clusterManager: this.clusterManager, stats: this.stats, random, routeConfigs: this.routeConfigs, secrets: this.secrets };
     this.listenerManager = new ListenerManager(context, options.inheritedSocket);
     this.totalConnections = this.stats.gauge('server.total_connections');
   }
