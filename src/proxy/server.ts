@@ -258,6 +258,7 @@ export class ProxyServer implements AdminTarget {
         resource: l.config as unknown as JsonObject, lastUpdated: l.lastUpdated, addedViaApi: l.addedViaApi, ...(l.versionInfo ? { versionInfo: l.versionInfo } : {}),
       })),
       routes: this.routeConfigs.all().map((r) => ({ resource: r.resource, lastUpdated: r.lastUpdated, addedViaApi: true, versionInfo: r.versionInfo })),
+      secrets: this.plane.secrets.all().map((s) => ({ resource: s as unknown as JsonObject, lastUpdated: this.loaded, addedViaApi: false })),
     });
   }
 

@@ -66,6 +66,7 @@ describe('admin API', () => {
       'type.googleapis.com/envoy.admin.v3.ClustersConfigDump',
       'type.googleapis.com/envoy.admin.v3.ListenersConfigDump',
       'type.googleapis.com/envoy.admin.v3.RoutesConfigDump',
+      'type.googleapis.com/envoy.admin.v3.SecretsConfigDump',
     ]);
     const listeners = dump.configs[2]!['static_listeners'] as { listener: Record<string, unknown>; last_updated: string }[];
     assert.equal(listeners[0]!.listener['@type'], 'type.googleapis.com/envoy.config.listener.v3.Listener');

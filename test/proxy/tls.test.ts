@@ -154,3 +154,142 @@ describe('upstream TLS origination', () => {
     assert.equal(stat(p, 'cluster.bad.ssl.fail_verify_san'), 1);
   });
 });
+
+describe('a sidecar pair with mTLS between the proxies', () => {
+  test('HTTP/1.1, HTTP/2 (ALPN h2) and raw TCP cross; the client side takes its certificate and root CA from static SDS secrets', async () => {
+    const app = track(await recordingUpstream('app'));
+    const { echoServer } = await import('./helpers.js');
+    const echo = track(await echoServer('e'));
+    // The server side (the reviews pod's inbound): TLS required, the client must be productpage.
+    const inboundTls = downstreamTls({
+      tls_certificates: [certificate(reviews)],
+      validation_context: { trusted_ca: { inline_string: ca.cert }, match_typed_subject_alt_names: [spiffeSan(PRODUCTPAGE)] },
+      alpn_protocols: ['h2', 'http/1.1'],
+    }, { require_client_certificate: true });
+    const server = track(await proxy({
+      static_resources: {
+        listeners: [
+          { name: 'inbound-http', address: sa('127.0.0.1', 0), listener_filters: [TLS_INSPECTOR], filter_chains: [{ filter_chain_match: { transport_protocol: 'tls' }, filters: [connectionManager('inbound', route('app'))], transport_socket: inboundTls }] },
+          { name: 'inbound-tcp', address: sa('127.0.0.1', 0), listener_filters: [TLS_INSPECTOR], filter_chains: [{ filter_chain_match: { transport_protocol: 'tls' }, filters: [tcpProxyFilter('echo')], transport_socket: inboundTls }] },
+        ],
+        clusters: [staticCluster('app', [app.port]), staticCluster('echo', [echo.port])],
+      },
+    }));
+    // The client side (productpage's outbound), Istio's shape: certificate by SDS, SANs inline, root CA by SDS.
+    const sds = (alpn: string[]) => upstreamTls({
+      tls_certificate_sds_secret_configs: [{ name: 'default' }],
+      combined_validation_context: { default_validation_context: { match_subject_alt_names: [{ exact: REVIEWS }] }, validation_context_sds_secret_config: { name: 'ROOTCA' } },
+      alpn_protocols: alpn,
+    }, { sni: 'outbound_.9080_._.reviews.default.svc.cluster.local' });
+    const h2 = { typed_extension_protocol_options: { 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': { '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions', explicit_http_config: { http2_protocol_options: {} } } } };
+    const routes = {
+      name: 'r',
+      virtual_hosts: [{ name: 'all', domains: ['*'], routes: [{ match: { prefix: '/h2' }, route: { cluster: 'reviews-h2' } }, { match: { prefix: '/' }, route: { cluster: 'reviews' } }] }],
+    };
+    const client = track(await proxy({
+      static_resources: {
+        secrets: [
+          { name: 'default', tls_certificate: certificate(productpage) },
+          { name: 'ROOTCA', validation_context: { trusted_ca: { inline_string: ca.cert } } },
+        ],
+        listeners: [
+          { name: 'out-http', address: sa('127.0.0.1', 0), filter_chains: [{ filters: [connectionManager('outbound', routes)] }] },
+          { name: 'out-tcp', address: sa('127.0.0.1', 0), filter_chains: [{ filters: [tcpProxyFilter('reviews-tcp')] }] },
+        ],
+        clusters: [
+          staticCluster('reviews', [listenerPort(server, 'inbound-http')], { transport_socket: sds([]) }),
+          staticCluster('reviews-h2', [listenerPort(server, 'inbound-http')], { transport_socket: sds([]), ...h2 }),
+          staticCluster('reviews-tcp', [listenerPort(server, 'inbound-tcp')], { transport_socket: sds(['istio-peer-exchange', 'istio']) }),
+        ],
+      },
+    }));
+    const { send } = await import('./http-peers.js');
+    const h1 = await send(listenerPort(client, 'out-http'), '/one');
+    assert.equal(h1.status, 200);
+    assert.equal(h1.body, 'app GET /one');
+    const overH2 = await send(listenerPort(client, 'out-http'), '/h2/two');
+    assert.equal(overH2.status, 200);
+    assert.equal(overH2.body, 'app GET /h2/two');
+    assert.equal(stat(server, 'http.inbound.downstream_rq_http2_total'), 1);
+    assert.equal(stat(server, 'http.inbound.downstream_rq_http1_total'), 1);
+    // No ALPN in common (istio vs h2/http1.1): the handshake goes on without one, as in Envoy.
+    assert.equal(await exchange(listenerPort(client, 'out-tcp'), 'ping'), 'e:ping');
+    await eventually(() => stat(server, 'listener.127.0.0.1_0.ssl.handshake') === 3);
+    assert.equal(stat(client, 'cluster.reviews.ssl.handshake'), 1);
+    assert.equal(stat(client, 'cluster.reviews-tcp.ssl.handshake'), 1);
+    // The config dump shows the transport sockets and the static secrets, private keys redacted.
+    const dump = JSON.stringify(client.configDump());
+    assert.ok(dump.includes('"tls_certificate_sds_secret_configs":[{"name":"default"}]'));
+    assert.ok(dump.includes('SecretsConfigDump'));
+    assert.ok(dump.includes('"private_key":{"inline_string":"[redacted]"}'));
+    assert.ok(!dump.includes('PRIVATE KEY'));
+  });
+});
+
+describe('filter chain selection with termination', () => {
+  test('SNI picks the chain (and its certificate) before TLS is terminated; HTTP/2 by ALPN from a client', async () => {
+    const a = await issueLeaf(ca, { dns: ['a.example'] });
+    const b = await issueLeaf(ca, { dns: ['b.example'] });
+    const direct = (body: string) => ({ name: 'r', virtual_hosts: [{ name: 'all', domains: ['*'], routes: [{ match: { prefix: '/' }, direct_response: { status: 200, body: { inline_string: body } } }] }] });
+    const p = track(await proxy({
+      static_resources: {
+        listeners: [{
+          name: 'sni', address: sa('127.0.0.1', 0), listener_filters: [TLS_INSPECTOR],
+          filter_chains: [
+            { filter_chain_match: { server_names: ['a.example'] }, filters: [connectionManager('a', direct('A'))], transport_socket: downstreamTls({ tls_certificates: [certificate(a)], alpn_protocols: ['h2', 'http/1.1'] }) },
+            { filter_chain_match: { server_names: ['b.example'] }, filters: [connectionManager('b', direct('B'))], transport_socket: downstreamTls({ tls_certificates: [certificate(b)] }) },
+          ],
+        }],
+      },
+    }));
+    const port = listenerPort(p, 'sni');
+    const tls = await import('node:tls');
+    const presented = (servername: string) => new Promise<string>((resolve, reject) => {
+      const s = tls.connect({ host: '127.0.0.1', port, servername, ca: ca.cert }, () => {
+        resolve(s.getPeerCertificate().subjectaltname ?? '');
+        s.destroy();
+      });
+      s.on('error', reject);
+    });
+    assert.equal(await presented('a.example'), 'DNS:a.example');
+    assert.equal(await presented('b.example'), 'DNS:b.example');
+    assert.equal((await httpsGet(port, '/', { ca: ca.cert, servername: 'b.example' })).body, 'B');
+    const http2 = await import('node:http2');
+    const session = http2.connect(`https://a.example:${port}`, { ca: ca.cert, servername: 'a.example', host: '127.0.0.1', createConnection: () => tls.connect({ host: '127.0.0.1', port, servername: 'a.example', ca: ca.cert, ALPNProtocols: ['h2'] }) });
+    const body = await new Promise<string>((resolve, reject) => {
+      const req = session.request({ ':path': '/' });
+      let data = '';
+      req.setEncoding('utf8');
+      req.on('data', (d: string) => (data += d));
+      req.on('end', () => resolve(data));
+      req.on('error', reject);
+    });
+    session.close();
+    assert.equal(body, 'A');
+    assert.equal(stat(p, 'http.a.downstream_rq_http2_total'), 1);
+  });
+});
+
+describe('TLS configuration the proxy refuses', () => {
+  const tlsCluster = (socket: Record<string, unknown>) => ({ static_resources: { clusters: [staticCluster('c', [1], { transport_socket: socket })] } });
+  const chain = (socket: Record<string, unknown>) => ({ static_resources: { listeners: [{ name: 'l', address: sa('127.0.0.1', 0), filter_chains: [{ filters: [tcpProxyFilter('c')], transport_socket: socket }] }], clusters: [staticCluster('c', [1])] } });
+
+  test('unsupported fields are named by the decoder', () => {
+    assert.throws(() => decodeBootstrap(chain(downstreamTls({}, { ocsp_staple_policy: 'STRICT_STAPLING' }))), /field "ocsp_staple_policy" of envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext is not supported by the outrigger proxy/);
+    assert.throws(() => decodeBootstrap(tlsCluster(upstreamTls({ tls_certificate_provider_instance: { instance_name: 'x' } }))), /field "tls_certificate_provider_instance" of envoy.extensions.transport_sockets.tls.v3.CommonTlsContext is not supported/);
+    assert.throws(() => decodeBootstrap(tlsCluster(upstreamTls({}, { allow_renegotiation: true }))), /field "allow_renegotiation" of envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext is not supported/);
+    assert.throws(() => decodeBootstrap(tlsCluster(upstreamTls({ validation_context: { crl: { inline_string: 'x' } } }))), /field "crl" of envoy.extensions.transport_sockets.tls.v3.CertificateValidationContext is not supported/);
+  });
+
+  test('dynamic SDS, missing secrets, SAN matchers without a trusted CA and other transport sockets are refused by name', async () => {
+    await assert.rejects(proxy(tlsCluster(upstreamTls({ tls_certificate_sds_secret_configs: [{ name: 'default', sds_config: { ads: {} } }] }))),
+      /clusters\[0\]\("c"\)\.transport_socket\.typed_config\.common_tls_context\.tls_certificate_sds_secret_configs\[0\]\.sds_config: sds_config \(dynamic SDS\) is not supported by the outrigger proxy/);
+    await assert.rejects(proxy(tlsCluster(upstreamTls({ validation_context_sds_secret_config: { name: 'ROOTCA' } }))), /no static secret named "ROOTCA" in static_resources.secrets/);
+    await assert.rejects(proxy(tlsCluster(upstreamTls({ validation_context: { match_typed_subject_alt_names: [spiffeSan(REVIEWS)] } }))), /SAN matchers need a trusted_ca/);
+    await assert.rejects(proxy(tlsCluster({ name: 'envoy.transport_sockets.starttls' })), /transport socket "envoy.transport_sockets.starttls" is not supported by the outrigger proxy/);
+    await assert.rejects(proxy(chain(downstreamTls({}))), /filter_chains\[0\]\.transport_socket\.typed_config\.common_tls_context: a DownstreamTlsContext needs a certificate/);
+    await assert.rejects(proxy(chain(upstreamTls({}))), /typed_config must be envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext here/);
+    await assert.rejects(proxy(tlsCluster(upstreamTls({ tls_params: { cipher_suites: ['[ECDHE-ECDSA-AES128-GCM-SHA256|ECDHE-ECDSA-CHACHA20-POLY1305]'] } }))), /equal-preference cipher groups/);
+    await assert.rejects(proxy({ static_resources: { secrets: [{ name: 'a' }, { name: 'a' }] } }), /duplicate secret name "a"/);
+  });
+});

@@ -4,6 +4,7 @@
 // what Envoy prints, so resources are emitted as they were accepted.
 import { TYPE_URL_PREFIX, typeUrls } from '../config/protos.js';
 import type { JsonObject } from '../config/proto-json.js';
+import { redactPrivateKeys } from '../transport-sockets/redact.js';
 
 const ADMIN = `${TYPE_URL_PREFIX}envoy.admin.v3.`;
 
@@ -21,14 +22,20 @@ export interface ConfigDumpInput {
   listeners: readonly DumpedResource[];
   /** Route configurations from RDS. */
   routes?: readonly DumpedResource[];
+  /** The bootstrap's static secrets (static SDS). */
+  secrets?: readonly DumpedResource[];
 }
 
 function typed(url: string, resource: JsonObject): JsonObject {
   return { '@type': url, ...resource };
 }
 
-/** The full dump, in Envoy's order: bootstrap, clusters, listeners, routes. */
+/** The full dump, in Envoy's order: bootstrap, clusters, listeners, routes, secrets; private keys redacted. */
 export function buildConfigDump(input: ConfigDumpInput): JsonObject {
+  return redactPrivateKeys(dumpOf(input));
+}
+
+function dumpOf(input: ConfigDumpInput): JsonObject {
   const stamp = (d: Date) => d.toISOString();
   const staticClusters = input.clusters.filter((c) => !c.addedViaApi);
   const dynamicClusters = input.clusters.filter((c) => c.addedViaApi);
@@ -67,6 +74,14 @@ export function buildConfigDump(input: ConfigDumpInput): JsonObject {
           last_updated: stamp(r.lastUpdated),
         })),
       },
+      {
+        '@type': `${ADMIN}SecretsConfigDump`,
+        static_secrets: (input.secrets ?? []).map((s) => ({
+          name: s.resource['name'] as string,
+          last_updated: stamp(s.lastUpdated),
+          secret: typed(`${TYPE_URL_PREFIX}envoy.extensions.transport_sockets.tls.v3.Secret`, s.resource),
+        })),
+      },
     ],
   };
 }
@@ -80,6 +95,7 @@ const RESOURCE_TYPES: Record<string, string> = {
   dynamic_listeners: 'ListenersConfigDump.DynamicListener',
   static_route_configs: 'RoutesConfigDump.StaticRouteConfig',
   dynamic_route_configs: 'RoutesConfigDump.DynamicRouteConfig',
+  static_secrets: 'SecretsConfigDump.StaticSecret',
 };
 
 export class ConfigDumpQueryError extends Error {}

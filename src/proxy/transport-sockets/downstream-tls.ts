@@ -72,6 +72,9 @@ export class DownstreamTls {
           }
         }
         stats.handshake.inc();
+        // node's tls.Server clears this once it accepts a handshake; a socket built by hand keeps it,
+        // and an HTTP/2 session would then wait forever for a 'secureConnect' that never comes.
+        (socket as unknown as { secureConnecting: boolean }).secureConnecting = false;
         connection.socket = socket;
         connection.negotiatedProtocol = typeof socket.alpnProtocol === 'string' ? socket.alpnProtocol : undefined;
         socket.once('end', () => (connection.readEnded = true));
