@@ -33,8 +33,8 @@ describe('resource decoding', () => {
   });
 
   test('the proxy policy applies to xDS resources too, naming the resource', () => {
-    assert.throws(() => decodeCluster({ name: 'outbound|9080||ratings', type: 'EDS', transport_socket_matches: [{ name: 'tlsMode-istio', match: { tlsMode: 'istio' } }] }), (e: unknown) =>
-      e instanceof ConfigError && e.message === 'Cluster("outbound|9080||ratings"): field "transport_socket_matches" of envoy.config.cluster.v3.Cluster is not supported by the outrigger proxy');
+    assert.throws(() => decodeCluster({ name: 'outbound|9080||ratings', type: 'EDS', per_connection_buffer_limit_bytes: 32768 }), (e: unknown) =>
+      e instanceof ConfigError && e.message === 'Cluster("outbound|9080||ratings"): field "per_connection_buffer_limit_bytes" of envoy.config.cluster.v3.Cluster is not supported by the outrigger proxy');
     assert.throws(() => decodeCluster({ name: 'c', health_checks: [{ timeout: '1s', interval: '1s' }] }), (e: unknown) =>
       e instanceof ConfigError && e.message === 'Cluster("c"): field "health_checks" of envoy.config.cluster.v3.Cluster is not supported by the outrigger proxy');
     assert.throws(() => decodeResourceJson(typeUrls.cluster, { '@type': typeUrls.listener, name: 'x' }), { message: `resource "@type" ${typeUrls.listener} is not ${typeUrls.cluster}` });

@@ -293,3 +293,45 @@ describe('TLS configuration the proxy refuses', () => {
     await assert.rejects(proxy({ static_resources: { secrets: [{ name: 'a' }, { name: 'a' }] } }), /duplicate secret name "a"/);
   });
 });
+
+describe('transport_socket_matches', () => {
+  test("Istio's tlsMode: an endpoint labelled {tlsMode: istio} gets mTLS, the others plaintext; HTTP and tcp_proxy alike", async () => {
+    const secure = track(await httpsUpstream('secure', reviews, ca.cert));
+    const plain = track(await recordingUpstream('plain'));
+    const secureEcho = track(await tlsEchoServer('s', reviews, ca.cert));
+    const { echoServer } = await import('./helpers.js');
+    const plainEcho = track(await echoServer('p'));
+    const matches = [
+      { name: 'tlsMode-istio', match: { tlsMode: 'istio' }, transport_socket: upstreamTls({ tls_certificates: [certificate(productpage)], validation_context: { trusted_ca: { inline_string: ca.cert }, match_typed_subject_alt_names: [spiffeSan(REVIEWS)] } }) },
+      { name: 'tlsMode-disabled', match: {}, transport_socket: { name: 'envoy.transport_sockets.raw_buffer' } },
+    ];
+    const cluster = (name: string, tlsPort: number, plainPort: number) => ({
+      name, type: 'STATIC', connect_timeout: '1s', transport_socket_matches: matches,
+      load_assignment: {
+        cluster_name: name,
+        endpoints: [{ lb_endpoints: [
+          { endpoint: { address: sa('127.0.0.1', tlsPort) }, metadata: { filter_metadata: { 'envoy.transport_socket_match': { tlsMode: 'istio' } } } },
+          { endpoint: { address: sa('127.0.0.1', plainPort) } },
+        ] }],
+      },
+    });
+    const p = track(await proxy({
+      static_resources: {
+        listeners: [
+          { name: 'http', address: sa('127.0.0.1', 0), filter_chains: [{ filters: [connectionManager('m', route('mixed'))] }] },
+          { name: 'tcp', address: sa('127.0.0.1', 0), filter_chains: [{ filters: [tcpProxyFilter('mixed-tcp')] }] },
+        ],
+        clusters: [cluster('mixed', secure.port, plain.port), cluster('mixed-tcp', secureEcho.port, plainEcho.port)],
+      },
+    }));
+    const { send } = await import('./http-peers.js');
+    const bodies = [];
+    for (let i = 0; i < 4; i++) bodies.push((await send(listenerPort(p, 'http'), '/x')).body);
+    assert.deepEqual(bodies.sort(), ['plain GET /x', 'plain GET /x', 'secure /x 1.1', 'secure /x 1.1']);
+    const echoes = [];
+    for (let i = 0; i < 2; i++) echoes.push(await exchange(listenerPort(p, 'tcp'), 'hi'));
+    assert.deepEqual(echoes.sort(), ['p:hi', 's:hi']);
+    assert.equal(stat(p, 'cluster.mixed.ssl.handshake'), 1);
+    assert.equal(stat(p, 'cluster.mixed-tcp.ssl.handshake'), 1);
+  });
+});

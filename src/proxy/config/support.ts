@@ -150,8 +150,9 @@ const supported: Record<string, readonly string[] | typeof ANY_FIELD> = {
     'upstream_bind_config', 'metadata', 'dns_lookup_family', 'dns_refresh_rate',
     'cleanup_interval', 'least_request_lb_config', 'circuit_breakers', 'outlier_detection',
     'http2_protocol_options', 'typed_extension_protocol_options', 'ring_hash_lb_config', 'max_requests_per_connection',
-    'maglev_lb_config', 'transport_socket',
+    'maglev_lb_config', 'transport_socket', 'transport_socket_matches',
   ],
+  'envoy.config.cluster.v3.Cluster.TransportSocketMatch': ['name', 'match', 'transport_socket'],
   // hash_function is not listed: XX_HASH, its default, passes; MURMUR_HASH_2 is rejected.
   'envoy.config.cluster.v3.Cluster.RingHashLbConfig': ['minimum_ring_size', 'maximum_ring_size'],
   'envoy.config.cluster.v3.Cluster.MaglevLbConfig': ['table_size'],

@@ -112,6 +112,7 @@ export interface Cluster {
   outlier_detection?: JsonObject;
   metadata?: JsonObject;
   transport_socket?: TransportSocketConfig;
+  transport_socket_matches?: { name: string; match?: JsonObject; transport_socket?: TransportSocketConfig }[];
 }
 
 export interface Admin {

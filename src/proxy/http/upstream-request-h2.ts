@@ -40,10 +40,11 @@ function sessionFor(cluster: Cluster, host: Host): PooledSession {
   stats.upstream_cx_total.inc();
   host.cxTotal++;
   const localAddress = cluster.sourceAddress ? { localAddress: cluster.sourceAddress.address } : {};
+  const upstreamTls = cluster.tlsFor(host);
   const session = http2.connect(`http://${host.key}`, {
     // Over TLS, h2 is offered by ALPN unless the cluster names its own alpn_protocols.
-    createConnection: () => cluster.tls
-      ? cluster.tls.connect({ host: host.address, port: host.port, ...localAddress, defaultAlpn: ['h2'] })
+    createConnection: () => upstreamTls
+      ? upstreamTls.connect({ host: host.address, port: host.port, ...localAddress, defaultAlpn: ['h2'] })
       : net.connect({ host: host.address, port: host.port, ...localAddress }),
   });
   const connected = new Promise<void>((resolve, reject) => {

@@ -5,13 +5,14 @@
 // upstream-request-h2.ts; both resolve to the same UpstreamResponse.
 import http from 'node:http';
 import type net from 'node:net';
-import type { Readable } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 import type { Cluster } from '../upstream/cluster.js';
 import type { Host } from '../upstream/host.js';
 import tls from 'node:tls';
 import type { Headers } from './header-mutation.js';
 import { attemptH2 } from './upstream-request-h2.js';
 import { isTlsHandshakeError } from '../transport-sockets/index.js';
+import type { UpstreamTls } from '../transport-sockets/index.js';
 
 /** A response head from either protocol, its body stream, and its trailers once the body ends. */
 export interface UpstreamResponse {
@@ -57,12 +58,13 @@ function agentFor(cluster: Cluster): http.Agent {
     // max_connections caps the pool; requests beyond it wait for a connection (Envoy's pending requests).
     // The agent's socket timeout closes only free sockets: that is idle_timeout (no active request).
     agent = new http.Agent({ keepAlive: true, scheduling: 'lifo', maxTotalSockets: cluster.circuitBreakers.maxConnections, ...(idleTimeoutMs > 0 ? { timeout: idleTimeoutMs } : {}) });
-    const upstreamTls = cluster.tls;
-    if (upstreamTls) {
-      // Pooled connections of a TLS cluster are TLS from the start (the agent keeps them as usual).
-      agent.createConnection = (options: net.NetConnectOpts & { host?: string; port?: number; localAddress?: string }) =>
-        upstreamTls.connect({ host: options.host, port: options.port, ...(options.localAddress ? { localAddress: options.localAddress } : {}) });
-    }
+    // A host's connections are TLS when its transport socket says so (the request carries which);
+    // the agent pools per host, so a pooled connection is always of the right kind.
+    const plain = agent.createConnection.bind(agent);
+    agent.createConnection = (options: net.NetConnectOpts & { host?: string; port?: number; localAddress?: string; upstreamTls?: UpstreamTls }, callback?: (error: Error | null, stream: Duplex) => void) =>
+      options.upstreamTls
+        ? options.upstreamTls.connect({ host: options.host, port: options.port, ...(options.localAddress ? { localAddress: options.localAddress } : {}) })
+        : plain(options, callback);
     agents.set(cluster, agent);
     const created = agent;
     cluster.onRelease.push(() => created.destroy());
@@ -111,6 +113,8 @@ function attemptH1(options: AttemptOptions): { result: Promise<AttemptResult>; a
     agent: agentFor(cluster),
     ...(cluster.sourceAddress ? { localAddress: cluster.sourceAddress.address } : {}),
     setHost: false,
+    // Read by the agent's createConnection above.
+    ...(cluster.tlsFor(host) ? { upstreamTls: cluster.tlsFor(host) } : {}),
   });
   const result = new Promise<AttemptResult>((resolve) => {
     let settled = false;

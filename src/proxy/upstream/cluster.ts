@@ -17,6 +17,8 @@ import { OutlierDetector } from './outlier-detector.js';
 import { upstreamHttpOptions } from './http-protocol-options.js';
 import type { OutlierDetectionConfig, OutlierResult } from './outlier-detector.js';
 import { SecretStore, upstreamTransportSocket } from '../transport-sockets/index.js';
+import { selectSocket, transportSocketMatchOf } from '../transport-sockets/socket-matches.js';
+import type { SocketMatch } from '../transport-sockets/socket-matches.js';
 import type { UpstreamTls } from '../transport-sockets/index.js';
 
 /** Envoy's default connect_timeout. */
@@ -53,8 +55,10 @@ export abstract class Cluster {
   /** How long pooled HTTP connections live: max_requests_per_connection and idle_timeout. */
   readonly httpPool: { maxRequestsPerConnection: number; idleTimeoutMs: number };
   readonly outlierDetector: OutlierDetector | undefined;
-  /** transport_socket envoy.transport_sockets.tls: every connection to a host is TLS. */
+  /** transport_socket envoy.transport_sockets.tls: connections to hosts are TLS (unless a socket match says otherwise). */
   readonly tls: UpstreamTls | undefined;
+  /** transport_socket_matches, in order. */
+  private readonly socketMatches: readonly SocketMatch<UpstreamTls | undefined>[];
   protected hostList: readonly Host[] = [];
   readonly addedViaApi: boolean;
   readonly lastUpdated = new Date();
@@ -74,7 +78,12 @@ export abstract class Cluster {
       if (!net.isIP(source.address)) throw new ConfigError(`"${source.address}" is not an IP address`, `${path}.upstream_bind_config.source_address.address`);
       this.sourceAddress = { address: source.address, port: source.port_value ?? 0 };
     }
-    this.tls = upstreamTransportSocket(config.transport_socket, context.secrets ?? new SecretStore(), context.stats, this.statName, `${path}.transport_socket`);
+    const secrets = context.secrets ?? new SecretStore();
+    this.tls = upstreamTransportSocket(config.transport_socket, secrets, context.stats, this.statName, `${path}.transport_socket`);
+    this.socketMatches = (config.transport_socket_matches ?? []).map((m, i) => {
+      const where = `${path}.transport_socket_matches[${i}]("${m.name}")`;
+      return { name: m.name, match: m.match ?? {}, socket: upstreamTransportSocket(m.transport_socket ?? { name: 'envoy.transport_sockets.raw_buffer' }, secrets, context.stats, this.statName, `${where}.transport_socket`) };
+    });
     this.lb = this.createLoadBalancer(config, context, path);
     const http = upstreamHttpOptions(config, path);
     this.httpProtocol = http.protocol;
@@ -83,6 +92,11 @@ export abstract class Cluster {
     this.outlierDetector = config.outlier_detection
       ? new OutlierDetector(config.outlier_detection as OutlierDetectionConfig, context.stats, this.statName, `${path}.outlier_detection`, context.random)
       : undefined;
+  }
+
+  /** The TLS origination for connections to this host (undefined: plaintext). */
+  tlsFor(host: Host): UpstreamTls | undefined {
+    return this.socketMatches.length === 0 ? this.tls : selectSocket(this.socketMatches, host.transportSocketMatch, this.tls);
   }
 
   /** Feeds outlier detection (a no-op without outlier_detection). */
@@ -176,10 +190,10 @@ export function hostsFromAssignment(assignment: ClusterLoadAssignment | undefine
       if (!socket) throw new ConfigError('a socket_address is required', where);
       if (requireIp && !net.isIP(socket.address)) throw new ConfigError(`"${socket.address}" is not an IP address (only STRICT_DNS clusters resolve names)`, `${where}.address`);
       if (!socket.port_value) throw new ConfigError('port_value is required', `${where}.port_value`);
-      hosts.push(
-        new Host(socket.address, socket.port_value, lbEndpoint.load_balancing_weight ?? 1, lbEndpoint.health_status ?? 'UNKNOWN',
-          locality.priority ?? 0, lbEndpoint.endpoint?.hostname ?? '', locality.locality ?? {}),
-      );
+      const host = new Host(socket.address, socket.port_value, lbEndpoint.load_balancing_weight ?? 1, lbEndpoint.health_status ?? 'UNKNOWN',
+        locality.priority ?? 0, lbEndpoint.endpoint?.hostname ?? '', locality.locality ?? {});
+      host.transportSocketMatch = transportSocketMatchOf(lbEndpoint.metadata);
+      hosts.push(host);
     });
   });
   return hosts;

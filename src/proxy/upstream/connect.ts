@@ -65,9 +65,10 @@ export function connectUpstream(cluster: Cluster, host: Host): Promise<UpstreamC
       });
     };
     socket.once('connect', () => {
-      if (!cluster.tls) return connected(socket);
+      const upstreamTls = cluster.tlsFor(host);
+      if (!upstreamTls) return connected(socket);
       socket.on('error', () => undefined); // the TLS socket on top reports its errors
-      const secure = cluster.tls.connect({ socket });
+      const secure = upstreamTls.connect({ socket });
       secure.once('error', (error: NodeJS.ErrnoException) => fail('error', error));
       secure.once('secureConnect', () => {
         secure.removeAllListeners('error');

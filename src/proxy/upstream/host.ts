@@ -1,5 +1,6 @@
 // An upstream endpoint as the load balancer and the stats see it.
 import type { HealthStatus } from '../config/types.js';
+import type { JsonObject } from '../config/proto-json.js';
 
 export class Host {
   /** Connections (TCP) or requests (HTTP) in flight: what LEAST_REQUEST compares. */
@@ -11,6 +12,8 @@ export class Host {
   rqError = 0;
   /** Set by outlier detection while the host is ejected. */
   ejected = false;
+  /** The endpoint's filter_metadata "envoy.transport_socket_match": picks its transport socket. */
+  transportSocketMatch: JsonObject | undefined;
 
   constructor(
     readonly address: string,

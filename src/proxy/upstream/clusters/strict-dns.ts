@@ -53,7 +53,7 @@ export class StrictDnsCluster extends Cluster {
     try {
       for (const t of this.targets) {
         const addresses = net.isIP(t.address) ? [t.address] : await this.lookup(t.address, this.family());
-        for (const address of addresses) resolved.push(new Host(address, t.port, t.weight, t.health, t.priority, t.address, t.locality));
+        for (const address of addresses) resolved.push(Object.assign(new Host(address, t.port, t.weight, t.health, t.priority, t.address, t.locality), { transportSocketMatch: t.transportSocketMatch }));
       }
     } catch {
       this.stats.update_failure.inc();
