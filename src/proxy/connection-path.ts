@@ -50,17 +50,19 @@ async function walk(connection: DownstreamConnection, listener: ListenerRuntime,
     return;
   }
 
-  // 4. Transport socket: a TLS chain terminates TLS here (mTLS checks the client's certificate);
-  //    the filters then see the decrypted stream.
-  if (chain.tls && !(await chain.tls.terminate(connection, listener.stats.ssl))) return;
-
-  // 5. Network filters in order; the terminal one (tcp_proxy, http_connection_manager) owns the connection.
+  // 4. The connection is established (Envoy counts it before any TLS handshake).
   listener.stats.downstream_cx_total.inc();
   listener.stats.downstream_cx_active.inc();
-  connection.socket.once('close', () => {
+  socket.once('close', () => {
     listener.stats.downstream_cx_active.dec();
     listener.stats.downstream_cx_destroy.inc();
   });
+
+  // 5. Transport socket: a TLS chain terminates TLS here (mTLS checks the client's certificate);
+  //    the filters then see the decrypted stream.
+  if (chain.tls && !(await chain.tls.terminate(connection, listener.stats.ssl))) return;
+
+  // 6. Network filters in order; the terminal one (tcp_proxy, http_connection_manager) owns the connection.
   for (const make of chain.filters) {
     if (make().onNewConnection(connection) === 'stop') break;
   }

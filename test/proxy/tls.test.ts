@@ -255,18 +255,27 @@ describe('filter chain selection with termination', () => {
     assert.equal(await presented('b.example'), 'DNS:b.example');
     assert.equal((await httpsGet(port, '/', { ca: ca.cert, servername: 'b.example' })).body, 'B');
     const http2 = await import('node:http2');
-    const session = http2.connect(`https://a.example:${port}`, { ca: ca.cert, servername: 'a.example', host: '127.0.0.1', createConnection: () => tls.connect({ host: '127.0.0.1', port, servername: 'a.example', ca: ca.cert, ALPNProtocols: ['h2'] }) });
-    const body = await new Promise<string>((resolve, reject) => {
-      const req = session.request({ ':path': '/' });
-      let data = '';
-      req.setEncoding('utf8');
-      req.on('data', (d: string) => (data += d));
-      req.on('end', () => resolve(data));
-      req.on('error', reject);
-    });
-    session.close();
-    assert.equal(body, 'A');
+    const h2Get = async (servername: string) => {
+      const session = http2.connect(`https://${servername}:${port}`, { createConnection: () => tls.connect({ host: '127.0.0.1', port, servername, ca: ca.cert, ALPNProtocols: ['h2'] }) });
+      session.on('error', () => undefined);
+      try {
+        return await new Promise<string>((resolve, reject) => {
+          const req = session.request({ ':path': '/' });
+          let data = '';
+          req.setEncoding('utf8');
+          req.on('data', (d: string) => (data += d));
+          req.on('end', () => resolve(data));
+          req.on('error', reject);
+        });
+      } finally {
+        session.close();
+      }
+    };
+    // a.example negotiates h2 by ALPN; b.example names no ALPN, so the connection manager finds HTTP/2 by its preface.
+    assert.equal(await h2Get('a.example'), 'A');
     assert.equal(stat(p, 'http.a.downstream_rq_http2_total'), 1);
+    assert.equal(await h2Get('b.example'), 'B');
+    assert.equal(stat(p, 'http.b.downstream_rq_http2_total'), 1);
   });
 });
 
@@ -333,5 +342,26 @@ describe('transport_socket_matches', () => {
     assert.deepEqual(echoes.sort(), ['p:hi', 's:hi']);
     assert.equal(stat(p, 'cluster.mixed.ssl.handshake'), 1);
     assert.equal(stat(p, 'cluster.mixed-tcp.ssl.handshake'), 1);
+  });
+});
+
+describe('static secrets reach workers', () => {
+  test('a new worker is given the secrets before the clusters and listeners that name them', async () => {
+    const { DataPlane } = await import('../../src/proxy/workers/data-plane.js');
+    const { applyConfigUpdate } = await import('../../src/proxy/workers/config-update.js');
+    const p = track(await proxy({
+      static_resources: {
+        secrets: [{ name: 'default', tls_certificate: certificate(reviews) }, { name: 'ROOTCA', validation_context: { trusted_ca: { inline_string: ca.cert } } }],
+        listeners: [{ name: 'in', address: sa('127.0.0.1', 0), filter_chains: [{ filters: [tcpProxyFilter('c')], transport_socket: downstreamTls({ tls_certificate_sds_secret_configs: [{ name: 'default' }], validation_context_sds_secret_config: { name: 'ROOTCA' } }, { require_client_certificate: true }) }] }],
+        clusters: [staticCluster('c', [1], { transport_socket: upstreamTls({ tls_certificate_sds_secret_configs: [{ name: 'default' }] }) })],
+      },
+    }));
+    const updates = (p as unknown as { currentConfig(): { update: { kind: string } }[] }).currentConfig();
+    assert.equal(updates[0]!.update.kind, 'secrets');
+    const worker = new DataPlane();
+    // Listeners are only built here (not bound): what matters is that nothing is refused.
+    for (const { update } of updates.filter((u) => u.update.kind !== 'listener')) await applyConfigUpdate(worker, update as Parameters<typeof applyConfigUpdate>[1]);
+    assert.ok(worker.clusterManager.get('c')?.tls);
+    worker.close();
   });
 });

@@ -77,6 +77,9 @@ export class DownstreamTls {
         (socket as unknown as { secureConnecting: boolean }).secureConnecting = false;
         connection.socket = socket;
         connection.negotiatedProtocol = typeof socket.alpnProtocol === 'string' ? socket.alpnProtocol : undefined;
+        // No ALPN agreed: the connection manager's own preface detection picks the codec, as in
+        // Envoy; node's HTTP/2 server would refuse a TLS socket whose alpnProtocol is false.
+        if (socket.alpnProtocol === false) Object.defineProperty(socket, 'alpnProtocol', { value: undefined, configurable: true, writable: true });
         socket.once('end', () => (connection.readEnded = true));
         socket.pause();
         resolve(true);
