@@ -16,6 +16,7 @@ import { decodeBootstrap } from '../../src/proxy/config/bootstrap.js';
 
 const REVIEWS = 'spiffe://cluster.local/ns/default/sa/bookinfo-reviews';
 const PRODUCTPAGE = 'spiffe://cluster.local/ns/default/sa/bookinfo-productpage';
+const REVIEWS_SNI = 'outbound_.9080_._.reviews.default.svc.cluster.local';
 const TLS_INSPECTOR = { name: 'envoy.filters.listener.tls_inspector', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector' } };
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -74,6 +75,7 @@ describe('downstream TLS termination', () => {
     assert.equal(stat(p, 'listener.127.0.0.1_0.ssl.handshake'), 1);
     assert.equal(stat(p, 'listener.127.0.0.1_0.ssl.fail_verify_no_cert'), 1);
     assert.equal(stat(p, 'listener.127.0.0.1_0.ssl.fail_verify_error'), 1);
+    assert.equal(stat(p, 'listener.127.0.0.1_0.ssl.no_certificate'), 0);
   });
 });
 
@@ -169,8 +171,8 @@ describe('a sidecar pair with mTLS between the proxies', () => {
     const server = track(await proxy({
       static_resources: {
         listeners: [
-          { name: 'inbound-http', address: sa('127.0.0.1', 0), listener_filters: [TLS_INSPECTOR], filter_chains: [{ filter_chain_match: { transport_protocol: 'tls' }, filters: [connectionManager('inbound', route('app'))], transport_socket: inboundTls }] },
-          { name: 'inbound-tcp', address: sa('127.0.0.1', 0), listener_filters: [TLS_INSPECTOR], filter_chains: [{ filter_chain_match: { transport_protocol: 'tls' }, filters: [tcpProxyFilter('echo')], transport_socket: inboundTls }] },
+          { name: 'inbound-http', address: sa('127.0.0.1', 0), listener_filters: [TLS_INSPECTOR], filter_chains: [{ filter_chain_match: { server_names: [REVIEWS_SNI], transport_protocol: 'tls' }, filters: [connectionManager('inbound', route('app'))], transport_socket: inboundTls }] },
+          { name: 'inbound-tcp', address: sa('127.0.0.1', 0), listener_filters: [TLS_INSPECTOR], filter_chains: [{ filter_chain_match: { server_names: [REVIEWS_SNI], transport_protocol: 'tls' }, filters: [tcpProxyFilter('echo')], transport_socket: inboundTls }] },
         ],
         clusters: [staticCluster('app', [app.port]), staticCluster('echo', [echo.port])],
       },
@@ -180,7 +182,7 @@ describe('a sidecar pair with mTLS between the proxies', () => {
       tls_certificate_sds_secret_configs: [{ name: 'default' }],
       combined_validation_context: { default_validation_context: { match_subject_alt_names: [{ exact: REVIEWS }] }, validation_context_sds_secret_config: { name: 'ROOTCA' } },
       alpn_protocols: alpn,
-    }, { sni: 'outbound_.9080_._.reviews.default.svc.cluster.local' });
+    }, { sni: REVIEWS_SNI });
     const h2 = { typed_extension_protocol_options: { 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': { '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions', explicit_http_config: { http2_protocol_options: {} } } } };
     const routes = {
       name: 'r',
@@ -254,6 +256,8 @@ describe('filter chain selection with termination', () => {
     assert.equal(await presented('a.example'), 'DNS:a.example');
     assert.equal(await presented('b.example'), 'DNS:b.example');
     assert.equal((await httpsGet(port, '/', { ca: ca.cert, servername: 'b.example' })).body, 'B');
+    // Clients without a certificate on a chain that asks for none (the first two may close before the proxy finishes).
+    assert.ok((stat(p, 'listener.127.0.0.1_0.ssl.no_certificate') ?? 0) >= 1);
     const http2 = await import('node:http2');
     const h2Get = async (servername: string) => {
       const session = http2.connect(`https://${servername}:${port}`, { createConnection: () => tls.connect({ host: '127.0.0.1', port, servername, ca: ca.cert, ALPNProtocols: ['h2'] }) });

@@ -104,6 +104,7 @@ function attemptH1(options: AttemptOptions): { result: Promise<AttemptResult>; a
     stats.upstream_rq_active.dec();
     host.activeRequests--;
   };
+  const upstreamTls = cluster.tlsFor(host);
   const request = http.request({
     host: host.address,
     port: host.port,
@@ -114,7 +115,7 @@ function attemptH1(options: AttemptOptions): { result: Promise<AttemptResult>; a
     ...(cluster.sourceAddress ? { localAddress: cluster.sourceAddress.address } : {}),
     setHost: false,
     // Read by the agent's createConnection above.
-    ...(cluster.tlsFor(host) ? { upstreamTls: cluster.tlsFor(host) } : {}),
+    ...(upstreamTls ? { upstreamTls } : {}),
   });
   const result = new Promise<AttemptResult>((resolve) => {
     let settled = false;

@@ -58,9 +58,9 @@ export class DownstreamTls {
       socket.once('close', () => resolve(false));
       socket.once('error', () => fail(stats.connection_error));
       socket.once('secure', () => {
+        const cert = socket.getPeerCertificate();
+        const presented = cert !== null && cert !== undefined && Object.keys(cert).length > 0;
         if (context.verifyPeer) {
-          const cert = socket.getPeerCertificate();
-          const presented = cert !== null && cert !== undefined && Object.keys(cert).length > 0;
           if (!presented) {
             if (this.requireClientCertificate) return fail(stats.fail_verify_no_cert);
           } else {
@@ -72,6 +72,7 @@ export class DownstreamTls {
           }
         }
         stats.handshake.inc();
+        if (!presented) stats.no_certificate.inc();
         // node's tls.Server clears this once it accepts a handshake; a socket built by hand keeps it,
         // and an HTTP/2 session would then wait forever for a 'secureConnect' that never comes.
         (socket as unknown as { secureConnecting: boolean }).secureConnecting = false;

@@ -16,9 +16,9 @@ export function replayingStream(raw: net.Socket, peeked: Buffer, readEnded: bool
     final(callback) {
       raw.end(callback);
     },
+    // The TLS socket on top going away takes the TCP connection with it.
     destroy(error, callback) {
-      if (error) raw.destroy();
-      else raw.destroy();
+      raw.destroy();
       callback(error);
     },
   });
