@@ -40,10 +40,10 @@ export function httpsUpstream(name: string, leaf: Leaf, ca: string): Promise<Tls
 }
 
 /** A TLS server that replies "<name>:" and echoes, closing when the client half-closes. */
-export function tlsEchoServer(name: string, leaf: Leaf, ca: string): Promise<TlsUpstream> {
+export function tlsEchoServer(name: string, leaf: Leaf, ca: string, options: tls.TlsOptions = {}): Promise<TlsUpstream> {
   const clientSans: string[] = [];
   const sockets = new Set<net.Socket>();
-  const server = tls.createServer({ cert: leaf.cert, key: leaf.key, ca, requestCert: true, rejectUnauthorized: true, allowHalfOpen: true }, (socket) => {
+  const server = tls.createServer({ cert: leaf.cert, key: leaf.key, ca, requestCert: true, rejectUnauthorized: true, allowHalfOpen: true, ...options }, (socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     clientSans.push(socket.getPeerCertificate()?.subjectaltname ?? '');

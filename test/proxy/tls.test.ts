@@ -369,3 +369,36 @@ describe('static secrets reach workers', () => {
     worker.close();
   });
 });
+
+describe('certificate sources and TLS parameters', () => {
+  test('filename and inline_bytes data sources; tls_params versions decide whether a handshake can succeed', async () => {
+    const { writeFileSync } = await import('node:fs');
+    const dir = mkdtempSync(path.join(tmpdir(), 'outrigger-tls-files-'));
+    writeFileSync(path.join(dir, 'cert.pem'), productpage.cert);
+    writeFileSync(path.join(dir, 'key.pem'), productpage.key);
+    const only13 = track(await tlsEchoServer('t', reviews, ca.cert, { minVersion: 'TLSv1.3' }));
+    const context = (params: Record<string, unknown>) => upstreamTls({
+      tls_certificates: [{ certificate_chain: { filename: path.join(dir, 'cert.pem') }, private_key: { filename: path.join(dir, 'key.pem') } }],
+      validation_context: { trusted_ca: { inline_bytes: Buffer.from(ca.cert).toString('base64') }, match_typed_subject_alt_names: [{ san_type: 'DNS', matcher: { suffix: '.svc.cluster.local' } }] },
+      tls_params: params,
+    });
+    const p = track(await proxy({
+      static_resources: {
+        listeners: [
+          { name: 'tls13', address: sa('127.0.0.1', 0), filter_chains: [{ filters: [tcpProxyFilter('tls13')] }] },
+          { name: 'tls12', address: sa('127.0.0.1', 0), filter_chains: [{ filters: [tcpProxyFilter('tls12')] }] },
+        ],
+        clusters: [
+          staticCluster('tls13', [only13.port], { transport_socket: context({ tls_maximum_protocol_version: 'TLSv1_3' }) }),
+          // Envoy's client default is TLS 1.2 at most; said explicitly here.
+          staticCluster('tls12', [only13.port], { transport_socket: context({ tls_minimum_protocol_version: 'TLSv1_2', tls_maximum_protocol_version: 'TLSv1_2', cipher_suites: ['ECDHE-ECDSA-AES128-GCM-SHA256'] }) }),
+        ],
+      },
+    }));
+    assert.equal(await exchange(listenerPort(p, 'tls13'), 'hi'), 't:hi');
+    assert.equal(only13.clientSans[0], `URI:${PRODUCTPAGE}`);
+    assert.equal((await closedWithoutData(listenerPort(p, 'tls12'))).data, '');
+    assert.equal(stat(p, 'cluster.tls12.ssl.connection_error'), 1);
+    assert.equal(stat(p, 'cluster.tls12.upstream_cx_connect_fail'), 1);
+  });
+});
