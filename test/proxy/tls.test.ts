@@ -402,3 +402,33 @@ describe('certificate sources and TLS parameters', () => {
     assert.equal(stat(p, 'cluster.tls12.upstream_cx_connect_fail'), 1);
   });
 });
+
+describe('TLS over xDS', () => {
+  test('a CDS Cluster in protobuf bytes with an UpstreamTlsContext decodes to the JSON form (inline bytes as base64)', async () => {
+    const { decodeResourceBytes, envoyRoot, typeUrls } = await import('../../src/proxy/index.js');
+    const root = envoyRoot();
+    const Context = root.lookupType('envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext');
+    const Cluster = root.lookupType('envoy.config.cluster.v3.Cluster');
+    const context = Context.encode(Context.fromObject({
+      sni: REVIEWS_SNI,
+      common_tls_context: {
+        tls_certificate_sds_secret_configs: [{ name: 'default' }],
+        validation_context: { trusted_ca: { inline_bytes: Buffer.from('CA') }, match_typed_subject_alt_names: [{ san_type: 3, matcher: { exact: REVIEWS } }] },
+        alpn_protocols: ['istio-peer-exchange', 'istio'],
+      },
+    })).finish();
+    const bytes = Cluster.encode(Cluster.fromObject({ name: 'outbound|9080||reviews', type: 3, transport_socket: { name: 'envoy.transport_sockets.tls', typed_config: { type_url: typeUrls.upstreamTlsContext, value: context } } })).finish();
+    assert.deepEqual(decodeResourceBytes(typeUrls.cluster, bytes)['transport_socket'], {
+      name: 'envoy.transport_sockets.tls',
+      typed_config: {
+        '@type': typeUrls.upstreamTlsContext,
+        sni: REVIEWS_SNI,
+        common_tls_context: {
+          tls_certificate_sds_secret_configs: [{ name: 'default' }],
+          validation_context: { trusted_ca: { inline_bytes: Buffer.from('CA').toString('base64') }, match_typed_subject_alt_names: [{ san_type: 'URI', matcher: { exact: REVIEWS } }] },
+          alpn_protocols: ['istio-peer-exchange', 'istio'],
+        },
+      },
+    });
+  });
+});
