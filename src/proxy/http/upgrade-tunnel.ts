@@ -2,6 +2,7 @@
 // backpressure, a FIN passed on as a FIN (half-close), a reset passed on as a
 // reset. HTTP is over for these two sockets, so nothing here parses.
 import type net from 'node:net';
+import { flushAndClose, pump } from '../socket-pump.js';
 
 export interface TunnelSide {
   socket: net.Socket;
@@ -58,8 +59,8 @@ export function spliceTunnel(downstream: TunnelSide, upstream: TunnelSide, optio
     options.sent(upstream.head.length);
     down.write(upstream.head);
   }
-  pump(down, up, options.received);
-  pump(up, down, options.sent);
+  pump(down, up, { count: options.received });
+  pump(up, down, { count: options.sent });
 
   // Half-close: a FIN from one peer becomes a FIN to the other, and the other direction goes on.
   const passFin = (from: net.Socket, to: net.Socket) => {
@@ -75,20 +76,3 @@ export function spliceTunnel(downstream: TunnelSide, upstream: TunnelSide, optio
   up.resume();
 }
 
-function pump(from: net.Socket, to: net.Socket, count: (n: number) => void): void {
-  from.on('data', (chunk: Buffer) => {
-    count(chunk.length);
-    if (!to.write(chunk)) from.pause();
-  });
-  to.on('drain', () => from.resume());
-}
-
-function flushAndClose(socket: net.Socket): void {
-  if (socket.destroyed) return;
-  if (socket.writableFinished) {
-    socket.destroy();
-    return;
-  }
-  socket.once('finish', () => socket.destroy());
-  socket.end();
-}

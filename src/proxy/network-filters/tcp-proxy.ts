@@ -20,6 +20,7 @@ import { pickWeighted } from './weighted-choice.js';
 import { hashString } from '../load-balancers/index.js';
 import { buildAccessLogs } from '../access-log/access-log.js';
 import type { AccessLogger } from '../access-log/access-log.js';
+import { flushAndClose, pump } from '../socket-pump.js';
 
 /** Envoy's default tcp_proxy idle_timeout: one hour. */
 export const DEFAULT_IDLE_TIMEOUT_MS = 3_600_000;
@@ -191,16 +192,26 @@ function splice(connection: DownstreamConnection, upstream: UpstreamConnection, 
     up.write(initial);
   }
 
-  pump(downstream, up, (n) => {
-    record.received += n;
-    stats.downstream_cx_rx_bytes_total.inc(n);
-    clusterStats.upstream_cx_tx_bytes_total.inc(n);
-  }, stats);
-  pump(up, downstream, (n) => {
-    record.sent += n;
-    clusterStats.upstream_cx_rx_bytes_total.inc(n);
-    stats.downstream_cx_tx_bytes_total.inc(n);
-  }, stats);
+  const flowControl = {
+    paused: () => stats.downstream_flow_control_paused_reading_total.inc(),
+    resumed: () => stats.downstream_flow_control_resumed_reading_total.inc(),
+  };
+  pump(downstream, up, {
+    count: (n) => {
+      record.received += n;
+      stats.downstream_cx_rx_bytes_total.inc(n);
+      clusterStats.upstream_cx_tx_bytes_total.inc(n);
+    },
+    ...flowControl,
+  });
+  pump(up, downstream, {
+    count: (n) => {
+      record.sent += n;
+      clusterStats.upstream_cx_rx_bytes_total.inc(n);
+      stats.downstream_cx_tx_bytes_total.inc(n);
+    },
+    ...flowControl,
+  });
 
   if (connection.readEnded) up.end();
   else downstream.once('end', () => up.end());
@@ -229,30 +240,6 @@ function splice(connection: DownstreamConnection, upstream: UpstreamConnection, 
     });
   }
   downstream.resume();
-}
-
-function flushAndClose(socket: net.Socket): void {
-  if (socket.destroyed) return;
-  if (socket.writableFinished) {
-    socket.destroy();
-    return;
-  }
-  socket.once('finish', () => socket.destroy());
-  socket.end();
-}
-
-function pump(from: net.Socket, to: net.Socket, count: (n: number) => void, stats: TcpProxyStats): void {
-  from.on('data', (chunk: Buffer) => {
-    count(chunk.length);
-    if (!to.write(chunk)) {
-      from.pause();
-      stats.downstream_flow_control_paused_reading_total.inc();
-    }
-  });
-  to.on('drain', () => {
-    from.resume();
-    stats.downstream_flow_control_resumed_reading_total.inc();
-  });
 }
 
 registerNetworkFilter({
