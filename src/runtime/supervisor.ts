@@ -168,8 +168,11 @@ async function build(options: ClusterOptions, state: StateDir, log: (m: string) 
   let lastRegistryKey = '';
   let applying = Promise.resolve();
   const pods: PodRunner[] = [];
+  // Set once the state directory is being removed: a container event arriving late must not write into it.
+  let tornDown = false;
   const publish = () => {
     scheduled = false;
+    if (tornDown) return;
     const records: PodStatusRecord[] = pods.map((r) => ({ namespace: r.pod.namespace, name: r.pod.name, phase: r.phase(), ready: r.ready(), ...(r.startedAt ? { startedAt: r.startedAt } : {}), status: r.status(), events: r.events }));
     state.writeStatuses(records);
     // Discovery follows pods as they become ready, fail or finish.
@@ -273,16 +276,16 @@ async function build(options: ClusterOptions, state: StateDir, log: (m: string) 
     return { ok: change.missing.length === 0, lines: change.lines, problems: change.missing };
   };
   state.writeObjects(objects);
-  let converging = false;
+  // One request at a time; stopping waits for the one under way.
+  let converging: Promise<void> | undefined;
   const requestPoll = setInterval(() => {
     if (converging) return;
     const next = nextRequest(state.dir);
     if (!next) return;
-    converging = true;
-    converge(next.request)
+    converging = converge(next.request)
       .catch((error: Error) => ({ ok: false, lines: [], problems: [`the cluster could not be changed: ${error.message}`] }))
       .then((result) => answerRequest(state.dir, next.id, result))
-      .finally(() => (converging = false));
+      .finally(() => (converging = undefined));
   }, 200);
 
   let stopping: Promise<void> | undefined;
@@ -295,10 +298,12 @@ async function build(options: ClusterOptions, state: StateDir, log: (m: string) 
     stop() {
       stopping ??= (async () => {
         clearInterval(requestPoll);
+        await converging;
         await Promise.all(pods.map((p) => p.stop(options.graceMs ?? 5000)));
         publish();
         prober.close();
         await applying;
+        tornDown = true;
         await teardown(options.stateDir);
       })();
       return stopping;
