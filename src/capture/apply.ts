@@ -13,6 +13,7 @@ import type { Rule } from './rule-builder.js';
 import { buildRuleSet } from './rules.js';
 import { ensureRouting, removeRouting } from './tproxy-routing.js';
 import { scope } from '../log/index.js';
+import { ensureInboundPassthroughV6 } from './inbound-passthrough-address.js';
 
 const log = scope('capture');
 
@@ -96,9 +97,10 @@ async function applyIptables(config: CaptureConfig, reconcile: boolean): Promise
     if (s.script !== '') await runOrThrow(s.family.restore, ['--noflush', '--test'], s.script);
   }
 
-  const undoRouting = config.interceptionMode === 'TPROXY'
-    ? await ensureRouting({ mark: config.inboundTproxyMark, table: config.inboundTproxyRouteTable }, config.enableIpv6 ? ['-4', '-6'] : ['-4'])
-    : [];
+  const undoRouting = [
+    ...(config.interceptionMode === 'TPROXY' ? await ensureRouting({ mark: config.inboundTproxyMark, table: config.inboundTproxyRouteTable }, config.enableIpv6 ? ['-4', '-6'] : ['-4']) : []),
+    ...(config.enableIpv6 ? await ensureInboundPassthroughV6() : []),
+  ];
 
   const committed: typeof scripts = [];
   try {
@@ -137,9 +139,10 @@ async function applyNft(config: CaptureConfig): Promise<CaptureOutcome> {
   }
   const script = renderNft(buildRuleSet(config), config.enableIpv6);
   await runOrThrow('nft', ['--check', '-f', '-'], script);
-  const undoRouting = config.interceptionMode === 'TPROXY'
-    ? await ensureRouting({ mark: config.inboundTproxyMark, table: config.inboundTproxyRouteTable }, config.enableIpv6 ? ['-4', '-6'] : ['-4'])
-    : [];
+  const undoRouting = [
+    ...(config.interceptionMode === 'TPROXY' ? await ensureRouting({ mark: config.inboundTproxyMark, table: config.inboundTproxyRouteTable }, config.enableIpv6 ? ['-4', '-6'] : ['-4']) : []),
+    ...(config.enableIpv6 ? await ensureInboundPassthroughV6() : []),
+  ];
   try {
     await runOrThrow('nft', ['-f', '-'], script);
   } catch (error) {

@@ -44,6 +44,14 @@ describe('outrigger iptables, REDIRECT, IPv4 and IPv6', { skip }, () => {
     assert.match(String(accepted['local']), /\|15001$/);
   });
 
+  test('IPv6 capture puts ::6 on lo, the source InboundPassthroughClusterIpv6 binds, as istio-iptables does', () => {
+    const lo = t.pod.run(['ip', '-6', 'addr', 'show', 'dev', 'lo']);
+    assert.match(lo.stdout, /inet6 ::6\/128 scope global/);
+    // The proxy can bind it and reach the app from it, as it does from 127.0.0.6.
+    const bound = t.pod.run([process.execPath, '-e', "const s = require('net').connect({ host: '::1', port: 9080, localAddress: '::6' }); s.on('connect', () => { console.log('bound'); s.destroy(); }); s.on('error', (e) => { console.log(e.code); });"], { uid: PROXY_UID });
+    assert.equal(bound.stdout.trim(), 'bound', bound.stderr);
+  });
+
   test('the same over IPv6, through IP6T_SO_ORIGINAL_DST', async () => {
     assert.equal(t.oneShot(t.pod, ['connect', PEER_V6, '8082'], { uid: APP_UID })['reply'], 'outbound-proxy');
     const accepted = await outbound.next('accepted');
