@@ -15,6 +15,7 @@ import { DiscoverySource } from './source.js';
 import type { MeshSettings } from './generate/index.js';
 import { createCertificateAuthority, FileSettingsSource, issueServingCertificate, startWebhookServer, webhookDnsNames } from '../webhook/index.js';
 import type { WebhookServer } from '../webhook/index.js';
+import { envoyDuration } from './generate/duration.js';
 
 const log = scope('discovery');
 
@@ -53,7 +54,8 @@ export interface DiscoveryServer {
 export function meshSettings(mesh: JsonObject): MeshSettings {
   const outbound = (mesh['outboundTrafficPolicy'] as JsonObject | undefined)?.['mode'];
   return {
-    connectTimeout: String(mesh['connectTimeout'] ?? '10s'),
+    // MeshConfig is read as Istio reads it: "500ms" is a valid connectTimeout there.
+    connectTimeout: envoyDuration(mesh['connectTimeout'] ?? '10s'),
     outboundTrafficPolicy: outbound === 'REGISTRY_ONLY' ? 'REGISTRY_ONLY' : 'ALLOW_ANY',
     rootNamespace: String(mesh['rootNamespace'] ?? 'istio-system'),
   };

@@ -9,7 +9,7 @@ import { execFile } from 'node:child_process';
 import * as grpc from '@grpc/grpc-js';
 import { adsServiceDefinition } from '../../src/xds/ads-server.js';
 import { unpackAny } from '../../src/xds/codec.js';
-import { startDiscovery } from '../../src/discovery/server.js';
+import { meshSettings, startDiscovery } from '../../src/discovery/server.js';
 import type { DiscoveryServer } from '../../src/discovery/server.js';
 import { TypeUrl } from '../../src/discovery/generate/index.js';
 import { setSink } from '../../src/log/index.js';
@@ -187,4 +187,11 @@ describe('outrigger proxy-status against a running discovery', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+});
+
+test("mesh settings: MeshConfig's durations are read the Go way and given to Envoy in seconds", () => {
+  assert.equal(meshSettings({ connectTimeout: '500ms' }).connectTimeout, '0.500s');
+  assert.equal(meshSettings({ connectTimeout: '1m' }).connectTimeout, '60s');
+  assert.equal(meshSettings({}).connectTimeout, '10s');
+  assert.equal(meshSettings({ outboundTrafficPolicy: { mode: 'REGISTRY_ONLY' } }).outboundTrafficPolicy, 'REGISTRY_ONLY');
 });
