@@ -3,26 +3,47 @@
 // finds the listener for an original destination, and drains.
 import net from 'node:net';
 import { setTransparent } from '../native/index.js';
-import { unmapIpv4 } from './cidr.js';
 import { ConfigError } from './config/errors.js';
 import type { Listener as ListenerConfig } from './config/types.js';
 import { onAccept } from './connection-path.js';
 import type { ListenerLookup } from './connection-path.js';
 import type { Endpoint } from './downstream.js';
 import { ListenerRuntime } from './listener.js';
+import { destinationOf, hostPort, ownsDestination } from './listener-address.js';
+import type { ListenerAddress } from './listener-address.js';
 import type { FactoryContext } from './network-filters/index.js';
 
 /** A listener's place: the runtime object can be swapped in place when LDS updates it. */
 interface Slot {
   runtime: ListenerRuntime;
+  /** The primary address's socket (the one handed to workers). */
   server?: net.Server;
+  /** The additional addresses' sockets, in order. */
+  extraServers?: net.Server[];
 }
 
-/** Listeners at the same socket with the same socket options can share the bound socket on update. */
-function sameSocket(a: ListenerRuntime, b: ListenerRuntime): boolean {
+function closeServers(slot: Slot): void {
+  slot.server?.close();
+  for (const s of slot.extraServers ?? []) s.close();
+  delete slot.server;
+  delete slot.extraServers;
+}
+
+function sameAddress(a: ListenerAddress, b: ListenerAddress): boolean {
   // A listener first bound on port 0 is the same socket as its update naming the port it got.
   const samePort = a.port === b.port || (b.port !== 0 && a.boundPort === b.port);
-  return a.address === b.address && samePort && a.bindToPort === b.bindToPort && a.transparent === b.transparent && a.ipv6Only === b.ipv6Only;
+  return a.key === b.key && samePort && a.ipv6Only === b.ipv6Only;
+}
+
+/** Listeners at the same sockets with the same socket options can share the bound sockets on update. */
+function sameSocket(a: ListenerRuntime, b: ListenerRuntime): boolean {
+  return a.addresses.length === b.addresses.length && a.addresses.every((x, i) => sameAddress(x, b.addresses[i]!))
+    && a.bindToPort === b.bindToPort && a.transparent === b.transparent;
+}
+
+/** Two listeners (or one listener twice) claiming the same ip:port. */
+function clash(a: ListenerAddress, b: ListenerAddress): boolean {
+  return a.port !== 0 && a.key === b.key && a.port === b.port;
 }
 
 /**
@@ -48,9 +69,11 @@ export class ListenerManager implements ListenerLookup {
     const seen = new Map<string, string>();
     for (const l of built) {
       if (this.slots.has(l.name)) throw new ConfigError(`duplicate listener "${l.name}"`);
-      const key = `${l.address}|${l.port}`;
-      if (l.port !== 0 && seen.has(key)) throw new ConfigError(`listeners "${seen.get(key)}" and "${l.name}" have the same address ${l.address}:${l.port}`);
-      seen.set(key, l.name);
+      for (const a of l.addresses) {
+        const key = `${a.key}|${a.port}`;
+        if (a.port !== 0 && seen.has(key)) throw new ConfigError(`listeners "${seen.get(key)}" and "${l.name}" have the same address ${hostPort(a.address, a.port)}`);
+        seen.set(key, l.name);
+      }
     }
     return built;
   }
@@ -61,12 +84,12 @@ export class ListenerManager implements ListenerLookup {
     try {
       for (const runtime of built) {
         const slot: Slot = { runtime };
-        if (runtime.bindToPort) await this.bind(slot);
-        else runtime.boundPort = runtime.port;
         slots.push(slot);
+        if (runtime.bindToPort) await this.bind(slot);
+        else for (const a of runtime.addresses) a.boundPort = a.port;
       }
     } catch (error) {
-      for (const s of slots) s.server?.close();
+      for (const s of slots) closeServers(s);
       throw error;
     }
     for (const slot of slots) this.slots.set(slot.runtime.name, slot);
@@ -81,23 +104,32 @@ export class ListenerManager implements ListenerLookup {
     const runtime = new ListenerRuntime(config, this.context, `Listener("${config.name}")`, true, versionInfo);
     for (const slot of this.slots.values()) {
       const other = slot.runtime;
-      if (other.name !== runtime.name && runtime.port !== 0 && other.address === runtime.address && other.port === runtime.port) {
-        throw new ConfigError(`listener "${runtime.name}" has the same address ${runtime.address}:${runtime.port} as "${other.name}"`);
+      if (other.name === runtime.name) continue;
+      for (const a of runtime.addresses) {
+        if (other.addresses.some((b) => clash(a, b))) throw new ConfigError(`listener "${runtime.name}" has the same address ${hostPort(a.address, a.port)} as "${other.name}"`);
       }
     }
     const existing = this.slots.get(runtime.name);
     if (existing && sameSocket(existing.runtime, runtime)) {
-      runtime.boundPort = existing.runtime.boundPort;
+      runtime.addresses.forEach((a, i) => (a.boundPort = existing.runtime.addresses[i]!.boundPort));
       existing.runtime.close();
       existing.runtime = runtime;
       return runtime;
     }
     const slot: Slot = { runtime };
-    // A listener moving to another socket: the old socket closes first when the port is the same.
-    if (existing && (existing.runtime.port === runtime.port || existing.runtime.boundPort === runtime.port)) existing.server?.close();
-    if (runtime.bindToPort) await this.bind(slot);
-    else runtime.boundPort = runtime.port;
-    existing?.server?.close();
+    // A listener moving to other sockets: the old ones close first when a port is the same.
+    const reusesPort = existing?.runtime.addresses.some((o) => runtime.addresses.some((a) => o.port === a.port || o.boundPort === a.port));
+    if (existing && reusesPort) closeServers(existing);
+    if (runtime.bindToPort) {
+      try {
+        await this.bind(slot);
+      } catch (error) {
+        closeServers(slot);
+        throw error;
+      }
+    }
+    else for (const a of runtime.addresses) a.boundPort = a.port;
+    if (existing) closeServers(existing);
     existing?.runtime.close();
     this.slots.set(runtime.name, slot);
     return runtime;
@@ -106,15 +138,27 @@ export class ListenerManager implements ListenerLookup {
   /** LDS removal: stops accepting on the listener; its open connections run to completion. */
   remove(name: string): boolean {
     const slot = this.slots.get(name);
-    slot?.server?.close();
+    if (slot) closeServers(slot);
     slot?.runtime.close();
     return this.slots.delete(name);
   }
 
-  private bind(slot: Slot): Promise<void> {
+  /** Binds every address of the listener, or none. */
+  private async bind(slot: Slot): Promise<void> {
     const listener = slot.runtime;
     const inherited = this.inheritedSocket?.(listener);
-    if (this.inheritedSocket && !inherited) return Promise.reject(new ConfigError(`listener "${listener.name}": no socket was handed over for ${listener.address}:${listener.port}`));
+    if (this.inheritedSocket && !inherited) throw new ConfigError(`listener "${listener.name}": no socket was handed over for ${hostPort(listener.address, listener.port)}`);
+    const [primary, ...additional] = listener.addresses;
+    slot.server = await this.bindAddress(slot, primary!, inherited);
+    // Workers are handed the primary socket only; the main process accepts on the additional ones.
+    if (this.inheritedSocket) return;
+    slot.extraServers = [];
+    for (const a of additional) slot.extraServers.push(await this.bindAddress(slot, a, undefined));
+  }
+
+  private bindAddress(slot: Slot, address: ListenerAddress, inherited: net.Server | undefined): Promise<net.Server> {
+    const listener = slot.runtime;
+    const where = hostPort(address.address, address.port);
     const server = net.createServer({ pauseOnConnect: true, allowHalfOpen: true, noDelay: true }, (socket) => {
       if (!this.accepting) {
         socket.destroy();
@@ -126,7 +170,7 @@ export class ListenerManager implements ListenerLookup {
     });
     return new Promise((resolve, reject) => {
       server.once('error', (error: NodeJS.ErrnoException) =>
-        reject(new ConfigError(`listener "${listener.name}": cannot bind ${listener.address}:${listener.port}: ${error.code ?? error.message}`)),
+        reject(new ConfigError(`listener "${listener.name}": cannot bind ${where}: ${error.code ?? error.message}`)),
       );
       const listening = () => {
         server.removeAllListeners('error');
@@ -136,15 +180,14 @@ export class ListenerManager implements ListenerLookup {
           if (listener.transparent && !inherited) setTransparent(server);
         } catch (error) {
           server.close();
-          reject(new ConfigError(`listener "${listener.name}": cannot set IP_TRANSPARENT: ${(error as Error).message}`));
+          reject(new ConfigError(`listener "${listener.name}": cannot set IP_TRANSPARENT on ${where}: ${(error as Error).message}`));
           return;
         }
-        listener.boundPort = (server.address() as net.AddressInfo).port;
-        slot.server = server;
-        resolve();
+        address.boundPort = (server.address() as net.AddressInfo).port;
+        resolve(server);
       };
       if (inherited) server.listen(inherited, listener.backlog ?? 511, listening);
-      else server.listen({ host: listener.address, port: listener.port, ipv6Only: listener.ipv6Only, backlog: listener.backlog }, listening);
+      else server.listen({ host: address.address, port: address.port, ipv6Only: address.ipv6Only, backlog: listener.backlog }, listening);
     });
   }
 
@@ -158,14 +201,16 @@ export class ListenerManager implements ListenerLookup {
     socket.once('close', () => this.activeSockets.delete(socket));
   }
 
+  /** Envoy's lookup by original destination: an exact ip:port on any listener address, else a wildcard of the destination's family. */
   listenerFor(destination: Endpoint): ListenerRuntime | undefined {
-    const address = unmapIpv4(destination.address);
+    const d = destinationOf(destination);
     let wildcard: ListenerRuntime | undefined;
     for (const { runtime: l } of this.slots.values()) {
-      if (l.boundPort !== destination.port) continue;
-      if (l.address === address) return l;
-      const v4 = net.isIPv4(address);
-      if ((v4 && (l.address === '0.0.0.0' || (l.address === '::' && !l.ipv6Only))) || (!v4 && l.address === '::')) wildcard ??= l;
+      for (const a of l.addresses) {
+        const owns = ownsDestination(a, d);
+        if (owns === 2) return l;
+        if (owns === 1) wildcard ??= l;
+      }
     }
     return wildcard;
   }
@@ -182,10 +227,7 @@ export class ListenerManager implements ListenerLookup {
   async stopListening(): Promise<void> {
     this.accepting = false;
     // close() stops accepting at once; its callback waits for open connections, which the drain handles.
-    for (const slot of this.slots.values()) {
-      slot.server?.close();
-      delete slot.server;
-    }
+    for (const slot of this.slots.values()) closeServers(slot);
     await Promise.resolve();
   }
 

@@ -1,7 +1,6 @@
 // The runtime listener, built once from a decoded Listener: its address, its
 // listener filters, and its filter chains with their network filters already
 // constructed. Nothing here reads config again on the data path.
-import net from 'node:net';
 import { ConfigError } from './config/errors.js';
 import { durationMs } from './config/duration.js';
 import type { FilterChain, Listener as ListenerConfig } from './config/types.js';
@@ -13,6 +12,8 @@ import type { ListenerFilter } from './listener-filters/index.js';
 import { networkFilterFactory } from './network-filters/index.js';
 import type { FactoryContext, NetworkFilterMaker } from './network-filters/index.js';
 import { ListenerStats, listenerStatName } from './listener-stats.js';
+import { listenerAddresses } from './listener-address.js';
+import type { ListenerAddress } from './listener-address.js';
 import { typeUrls } from './config/protos.js';
 import { ORIGINAL_DST_NAMES } from './listener-filters/original-dst.js';
 import { downstreamTransportSocket, SecretStore } from './transport-sockets/index.js';
@@ -30,12 +31,9 @@ export interface FilterChainRuntime {
 
 export class ListenerRuntime {
   readonly name: string;
-  readonly address: string;
-  /** The configured port; 0 asks the kernel for one (see boundPort). */
-  readonly port: number;
-  boundPort = 0;
+  /** `address` then `additional_addresses`: each is bound, all run the same chains. */
+  readonly addresses: readonly ListenerAddress[];
   readonly bindToPort: boolean;
-  readonly ipv6Only: boolean;
   readonly useOriginalDst: boolean;
   readonly transparent: boolean;
   readonly backlog: number | undefined;
@@ -57,14 +55,8 @@ export class ListenerRuntime {
     readonly versionInfo?: string,
   ) {
     this.name = config.name;
-    const socket = config.address?.socket_address;
-    if (!socket) throw new ConfigError('address.socket_address is required', path);
-    if (!net.isIP(socket.address)) throw new ConfigError(`"${socket.address}" is not an IP address`, `${path}.address.socket_address.address`);
-    this.address = socket.address;
-    this.port = socket.port_value ?? 0;
+    this.addresses = listenerAddresses(config, path);
     this.bindToPort = config.bind_to_port ?? true;
-    // Envoy binds "::" to IPv6 only unless ipv4_compat asks for dual stack.
-    this.ipv6Only = net.isIPv6(socket.address) && !socket.ipv4_compat;
     this.useOriginalDst = config.use_original_dst ?? false;
     this.transparent = config.transparent ?? false;
     this.backlog = config.tcp_backlog_size;
@@ -87,6 +79,28 @@ export class ListenerRuntime {
     this.defaultChain = config.default_filter_chain ? buildChain(config.default_filter_chain, context, `${path}.default_filter_chain`) : undefined;
     if (this.chains.length === 0 && !this.defaultChain) throw new ConfigError('a listener needs filter_chains or a default_filter_chain', path);
     this.stats = new ListenerStats(context.stats, config.stat_prefix || listenerStatName(this.address, this.port));
+  }
+
+  /** The primary address (Envoy's `address`), which names the listener's stats. */
+  get address(): string {
+    return this.addresses[0]!.address;
+  }
+
+  /** The primary address's configured port; 0 asks the kernel for one (see boundPort). */
+  get port(): number {
+    return this.addresses[0]!.port;
+  }
+
+  get ipv6Only(): boolean {
+    return this.addresses[0]!.ipv6Only;
+  }
+
+  get boundPort(): number {
+    return this.addresses[0]!.boundPort;
+  }
+
+  set boundPort(port: number) {
+    this.addresses[0]!.boundPort = port;
   }
 
   /** Releases what the filter factories built; connections already accepted keep working. */

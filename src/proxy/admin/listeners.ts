@@ -1,19 +1,23 @@
-// Envoy's /listeners: "name::address" lines, or envoy.admin.v3.Listeners JSON.
+// Envoy's /listeners: "name::address[,address…]" lines, or envoy.admin.v3.Listeners JSON
+// (the primary address as local_address, the others as additional_local_addresses).
 import type { ListenerRuntime } from '../listener.js';
+import { hostPort } from '../listener-address.js';
+import type { ListenerAddress } from '../listener-address.js';
 
-function hostPort(l: ListenerRuntime): string {
-  return l.address.includes(':') ? `[${l.address}]:${l.boundPort}` : `${l.address}:${l.boundPort}`;
+function socketAddress(a: ListenerAddress): object {
+  return { socket_address: { address: a.address, port_value: a.boundPort } };
 }
 
 export function renderListenersText(listeners: readonly ListenerRuntime[]): string {
-  return listeners.map((l) => `${l.name}::${hostPort(l)}\n`).join('');
+  return listeners.map((l) => `${l.name}::${l.addresses.map((a) => hostPort(a.address, a.boundPort)).join(',')}\n`).join('');
 }
 
 export function renderListenersJson(listeners: readonly ListenerRuntime[]): object {
   return {
     listener_statuses: listeners.map((l) => ({
       name: l.name,
-      local_address: { socket_address: { address: l.address, port_value: l.boundPort } },
+      local_address: socketAddress(l.addresses[0]!),
+      ...(l.addresses.length > 1 ? { additional_local_addresses: l.addresses.slice(1).map(socketAddress) } : {}),
     })),
   };
 }

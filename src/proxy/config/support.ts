@@ -29,14 +29,18 @@ const supported: Record<string, readonly string[] | typeof ANY_FIELD> = {
   // protocol is not listed: TCP, its default, passes; UDP is rejected.
   'envoy.config.core.v3.SocketAddress': ['address', 'port_value', 'ipv4_compat'],
   'envoy.config.core.v3.CidrRange': ['address_prefix', 'prefix_len'],
-  'envoy.config.core.v3.BindConfig': ['source_address'],
+  // extra_source_addresses: one source per family (Istio's dual-stack ::6 next to 127.0.0.6).
+  'envoy.config.core.v3.BindConfig': ['source_address', 'extra_source_addresses'],
+  'envoy.config.core.v3.ExtraSourceAddress': ['address'],
 
   // Listeners
   'envoy.config.listener.v3.Listener': [
     'name', 'address', 'stat_prefix', 'filter_chains', 'default_filter_chain', 'use_original_dst',
     'listener_filters', 'listener_filters_timeout', 'continue_on_listener_filters_timeout', 'transparent',
     'bind_to_port', 'traffic_direction', 'metadata', 'drain_type', 'tcp_backlog_size', 'enable_reuse_port',
+    'additional_addresses',
   ],
+  'envoy.config.listener.v3.AdditionalAddress': ['address'],
   'envoy.config.listener.v3.FilterChain': ['filter_chain_match', 'filters', 'name', 'metadata', 'transport_socket'],
   'envoy.config.listener.v3.FilterChainMatch': [
     'destination_port', 'prefix_ranges', 'server_names', 'transport_protocol', 'application_protocols',

@@ -50,6 +50,8 @@ export interface FilterChain {
 export interface Listener {
   name: string;
   address?: Address;
+  /** envoy.config.listener.v3.AdditionalAddress: more addresses with the same filter chains. */
+  additional_addresses?: { address?: Address }[];
   stat_prefix?: string;
   filter_chains?: FilterChain[];
   default_filter_chain?: FilterChain;
@@ -97,7 +99,7 @@ export interface Cluster {
   lb_policy?: LbPolicy;
   load_assignment?: ClusterLoadAssignment;
   eds_cluster_config?: { eds_config?: JsonObject; service_name?: string };
-  upstream_bind_config?: { source_address?: SocketAddress };
+  upstream_bind_config?: { source_address?: SocketAddress; extra_source_addresses?: { address?: SocketAddress }[] };
   dns_lookup_family?: 'AUTO' | 'V4_ONLY' | 'V6_ONLY' | 'V4_PREFERRED' | 'ALL';
   dns_refresh_rate?: Duration;
   cleanup_interval?: Duration;

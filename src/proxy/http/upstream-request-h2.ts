@@ -39,7 +39,8 @@ function sessionFor(cluster: Cluster, host: Host): PooledSession {
   const stats = cluster.stats;
   stats.upstream_cx_total.inc();
   host.cxTotal++;
-  const localAddress = cluster.sourceAddress ? { localAddress: cluster.sourceAddress.address } : {};
+  const source = cluster.sourceFor(host.address);
+  const localAddress = source ? { localAddress: source.address } : {};
   const upstreamTls = cluster.tlsFor(host);
   const session = http2.connect(`http://${host.key}`, {
     // Over TLS, h2 is offered by ALPN unless the cluster names its own alpn_protocols.

@@ -105,6 +105,7 @@ function attemptH1(options: AttemptOptions): { result: Promise<AttemptResult>; a
     host.activeRequests--;
   };
   const upstreamTls = cluster.tlsFor(host);
+  const source = cluster.sourceFor(host.address);
   const request = http.request({
     host: host.address,
     port: host.port,
@@ -112,7 +113,7 @@ function attemptH1(options: AttemptOptions): { result: Promise<AttemptResult>; a
     path: options.path,
     headers: options.headers as http.OutgoingHttpHeaders,
     agent: agentFor(cluster),
-    ...(cluster.sourceAddress ? { localAddress: cluster.sourceAddress.address } : {}),
+    ...(source ? { localAddress: source.address } : {}),
     setHost: false,
     // Read by the agent's createConnection above.
     ...(upstreamTls ? { upstreamTls } : {}),

@@ -4,7 +4,7 @@
 import net from 'node:net';
 import { ConfigError } from '../config/errors.js';
 import { durationMs } from '../config/duration.js';
-import type { Cluster as ClusterConfig, ClusterLoadAssignment, DiscoveryType } from '../config/types.js';
+import type { Cluster as ClusterConfig, ClusterLoadAssignment, DiscoveryType, SocketAddress } from '../config/types.js';
 import { loadBalancerFactory } from '../load-balancers/index.js';
 import type { LoadBalancer, Random } from '../load-balancers/index.js';
 import type { StatsStore } from '../stats.js';
@@ -48,6 +48,8 @@ export abstract class Cluster {
   readonly connectTimeoutMs: number;
   /** upstream_bind_config.source_address: e.g. 127.0.0.6 for Istio's inbound passthrough. */
   readonly sourceAddress: { address: string; port: number } | undefined;
+  /** upstream_bind_config.extra_source_addresses: Istio's ::6 next to 127.0.0.6 on dual-stack inbound clusters. */
+  readonly extraSourceAddresses: readonly { address: string; port: number }[];
   protected readonly lb: LoadBalancer | undefined;
   readonly circuitBreakers: CircuitBreakers;
   /** The upstream HTTP protocol: explicit HTTP/1.1 or HTTP/2, or whatever the downstream spoke. */
@@ -73,11 +75,18 @@ export abstract class Cluster {
     this.stats = new ClusterStats(context.stats, this.statName);
     this.connectTimeoutMs = durationMs(config.connect_timeout, DEFAULT_CONNECT_TIMEOUT_MS);
     this.addedViaApi = addedViaApi;
-    const source = config.upstream_bind_config?.source_address;
-    if (source) {
-      if (!net.isIP(source.address)) throw new ConfigError(`"${source.address}" is not an IP address`, `${path}.upstream_bind_config.source_address.address`);
-      this.sourceAddress = { address: source.address, port: source.port_value ?? 0 };
-    }
+    const bind = config.upstream_bind_config;
+    const sourceOf = (source: SocketAddress, where: string) => {
+      if (!net.isIP(source.address)) throw new ConfigError(`"${source.address}" is not an IP address`, `${where}.address`);
+      return { address: source.address, port: source.port_value ?? 0 };
+    };
+    if (bind?.source_address) this.sourceAddress = sourceOf(bind.source_address, `${path}.upstream_bind_config.source_address`);
+    this.extraSourceAddresses = (bind?.extra_source_addresses ?? []).map((e, i) => {
+      const where = `${path}.upstream_bind_config.extra_source_addresses[${i}].address`;
+      if (!e.address) throw new ConfigError('address is required', where);
+      if (!this.sourceAddress) throw new ConfigError('extra_source_addresses need a source_address', `${path}.upstream_bind_config`);
+      return sourceOf(e.address, where);
+    });
     const secrets = context.secrets ?? new SecretStore();
     this.tls = upstreamTransportSocket(config.transport_socket, secrets, context.stats, this.statName, `${path}.transport_socket`);
     this.socketMatches = (config.transport_socket_matches ?? []).map((m, i) => {
@@ -92,6 +101,19 @@ export abstract class Cluster {
     this.outlierDetector = config.outlier_detection
       ? new OutlierDetector(config.outlier_detection as OutlierDetectionConfig, context.stats, this.statName, `${path}.outlier_detection`, context.random)
       : undefined;
+  }
+
+  /**
+   * The source to bind for a connection to `hostAddress`, as Envoy's default local address
+   * selector picks it: source_address when its family matches the host's, else the first extra
+   * source address of that family, else source_address anyway.
+   */
+  sourceFor(hostAddress: string): { address: string; port: number } | undefined {
+    const source = this.sourceAddress;
+    if (!source || this.extraSourceAddresses.length === 0) return source;
+    const family = net.isIP(hostAddress);
+    if (net.isIP(source.address) === family) return source;
+    return this.extraSourceAddresses.find((e) => net.isIP(e.address) === family) ?? source;
   }
 
   /** The TLS origination for connections to this host (undefined: plaintext). */

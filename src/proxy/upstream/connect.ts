@@ -22,9 +22,10 @@ export function connectUpstream(cluster: Cluster, host: Host): Promise<UpstreamC
   host.cxTotal++;
   return new Promise((resolve, reject) => {
     const options: net.NetConnectOpts = { host: host.address, port: host.port, allowHalfOpen: true, noDelay: true };
-    if (cluster.sourceAddress) {
-      options.localAddress = cluster.sourceAddress.address;
-      if (cluster.sourceAddress.port) options.localPort = cluster.sourceAddress.port;
+    const source = cluster.sourceFor(host.address);
+    if (source) {
+      options.localAddress = source.address;
+      if (source.port) options.localPort = source.port;
     }
     const socket = net.connect(options);
     let settled = false;
