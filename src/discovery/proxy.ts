@@ -27,7 +27,22 @@ export function parseNodeId(nodeId: string, metadata: Record<string, unknown> = 
   const podName = dot > 0 ? id.slice(0, dot) : id;
   const namespace = (metadata['NAMESPACE'] as string | undefined) ?? (dot > 0 ? id.slice(dot + 1) : dnsDomain.split('.')[0] ?? 'default');
   const labels = (metadata['LABELS'] as Record<string, string> | undefined) ?? {};
-  return { type, ipAddresses: ips.split(','), id, podName, namespace, dnsDomain, labels, metadata };
+  return { type, ipAddresses: instanceIps(metadata) ?? ips.split(','), id, podName, namespace, dnsDomain, labels, metadata };
+}
+
+/** INSTANCE_IPS ("10.4.1.5,fd00::5"), which Istio prefers to the node id's single IP when given. */
+function instanceIps(metadata: Record<string, unknown>): string[] | undefined {
+  const value = metadata['INSTANCE_IPS'];
+  const ips = (Array.isArray(value) ? value.map(String) : typeof value === 'string' ? value.split(',') : []).map((ip) => ip.trim()).filter((ip) => ip !== '');
+  return ips.length > 0 ? ips : undefined;
+}
+
+/**
+ * A proxy with an IPv6 address gets Istio's dual-stack shapes: wildcard listeners on 0.0.0.0
+ * with "::" as an additional address, and inbound clusters that can reach the app from ::6.
+ */
+export function isDualStack(proxy: ProxyIdentity): boolean {
+  return proxy.ipAddresses.some((ip) => ip.includes(':'));
 }
 
 export function nodeId(identity: { ip: string; podName: string; namespace: string; domainSuffix?: string }): string {

@@ -34,8 +34,8 @@ const proxy = parseNodeId('sidecar~10.4.1.5~reviews-v1-545db77b95-jkgv2.default~
  * balancer, a listener's filters, a route configuration's per-filter configs, endpoints applied to
  * their EDS cluster) is where the rest of the refusals happen.
  */
-function problems(extra: Obj[]): string[] {
-  const r = generateForProxy(buildModel([...bookinfo, ...extra]), proxy);
+function problems(extra: Obj[], forProxy = proxy): string[] {
+  const r = generateForProxy(buildModel([...bookinfo, ...extra]), forProxy);
   const found: string[] = [];
   const attempt = (what: () => void) => {
     try {
@@ -202,6 +202,11 @@ spec:
     const r = generateForProxy(buildModel([...bookinfo, ...extra]), proxy);
     const text = JSON.stringify([r.routes, r.clusters]);
     for (const expected of ['"timeout":"0.100s"', '"perTryTimeout":"0.250s"', '"connectTimeout":"0.500s"', '"idleTimeout":"60s"', '"interval":"90s"', '"baseEjectionTime":"30s"']) assert.ok(text.includes(expected), expected);
+  });
+
+  test('a dual-stack proxy\'s listeners (additional_addresses "::") and inbound clusters (extra_source_addresses ::6)', () => {
+    const dual = parseNodeId('sidecar~10.4.1.5~reviews-v1-545db77b95-jkgv2.default~default.svc.cluster.local', { INSTANCE_IPS: '10.4.1.5,fd00:4:1::5' });
+    assert.deepEqual(problems([], dual), []);
   });
 
   test('what the proxy refuses when it builds a resource (not only when it decodes one) is reported', () => {

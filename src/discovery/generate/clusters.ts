@@ -3,6 +3,7 @@
 import { isHttp2 } from '../protocol.js';
 import type { Service, ServicePort } from '../model.js';
 import type { ProxyContext } from './context.js';
+import { isDualStack } from '../proxy.js';
 import { BlackHoleCluster, InboundPassthroughClusterIpv4, InboundPassthroughClusterIpv6, PassthroughCluster, TypeUrl, inboundClusterName, outboundClusterName } from './names.js';
 import { applyTrafficPolicy, defaultCircuitBreakers, mergeSubsetPolicy, policyForPort } from './traffic-policy.js';
 
@@ -69,7 +70,8 @@ export function outboundClusters(ctx: ProxyContext): Obj[] {
   return clusters;
 }
 
-function originalDstCluster(name: string, connectTimeout: string, bindTo?: string): Obj {
+function originalDstCluster(name: string, connectTimeout: string, bindTo?: string, extraBindTo?: string): Obj {
+  const extra = extraBindTo ? { extraSourceAddresses: [{ address: { address: extraBindTo, portValue: 0 } }] } : {};
   return {
     name,
     type: 'ORIGINAL_DST',
@@ -77,11 +79,11 @@ function originalDstCluster(name: string, connectTimeout: string, bindTo?: strin
     lbPolicy: 'CLUSTER_PROVIDED',
     circuitBreakers: defaultCircuitBreakers(),
     cleanupInterval: '60s',
-    ...(bindTo ? { upstreamBindConfig: { sourceAddress: { address: bindTo, portValue: 0 } } } : {}),
+    ...(bindTo ? { upstreamBindConfig: { sourceAddress: { address: bindTo, portValue: 0 }, ...extra } } : {}),
   };
 }
 
-/** inbound|<port>|| for each port this proxy's services expose; reached from 127.0.0.6. */
+/** inbound|<port>|| for each port this proxy's services expose; reached from 127.0.0.6 (and ::6 for dual stack). */
 export function inboundClusters(ctx: ProxyContext): Obj[] {
   const seen = new Set<number>();
   const clusters: Obj[] = [];
@@ -90,7 +92,8 @@ export function inboundClusters(ctx: ProxyContext): Obj[] {
       const target = typeof port.targetPort === 'number' ? port.targetPort : ctx.workload?.containerPorts.find((p) => p.name === port.targetPort)?.containerPort ?? port.port;
       if (seen.has(target) || port.protocol === 'UDP') continue;
       seen.add(target);
-      const cluster = originalDstCluster(inboundClusterName(target), ctx.mesh.connectTimeout, '127.0.0.6');
+      // Dual stack: an IPv6 connection reaches the app from ::6 (the source of the host's family).
+      const cluster = originalDstCluster(inboundClusterName(target), ctx.mesh.connectTimeout, '127.0.0.6', isDualStack(ctx.proxy) ? '::6' : undefined);
       cluster['metadata'] = serviceMetadata(service);
       clusters.push(cluster);
     }

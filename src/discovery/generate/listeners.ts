@@ -5,6 +5,7 @@
 import { isHttp, isTcp } from '../protocol.js';
 import type { Service } from '../model.js';
 import type { ProxyContext } from './context.js';
+import { isDualStack } from '../proxy.js';
 import {
   BlackHoleCluster,
   InboundPassthroughClusterIpv4,
@@ -60,13 +61,19 @@ function listener(name: string, address: string, port: number, direction: 'OUTBO
   return { name, address: { socketAddress: { address, portValue: port } }, ...rest, trafficDirection: direction };
 }
 
+/** A 0.0.0.0 listener; for a dual-stack proxy also on "::", as Istio adds it (additional_addresses). */
+function wildcardListener(ctx: ProxyContext, name: string, port: number, direction: 'OUTBOUND' | 'INBOUND', rest: Obj): Obj {
+  const ipv6 = isDualStack(ctx.proxy) ? { additionalAddresses: [{ address: { socketAddress: { address: '::', portValue: port } } }] } : {};
+  return listener(name, '0.0.0.0', port, direction, { ...ipv6, ...rest });
+}
+
 function passthroughChain(ctx: ProxyContext): Obj {
   const target = ctx.mesh.outboundTrafficPolicy === 'ALLOW_ANY' ? PassthroughCluster : BlackHoleCluster;
   return { name: 'PassthroughFilterChain', filters: [tcpProxy(target, target)] };
 }
 
 export function virtualOutbound(ctx: ProxyContext): Obj {
-  return listener(VirtualOutbound, '0.0.0.0', VirtualOutboundPort, 'OUTBOUND', {
+  return wildcardListener(ctx, VirtualOutbound, VirtualOutboundPort, 'OUTBOUND', {
     useOriginalDst: true,
     filterChains: [
       // A connection to 15001 itself would loop: drop it.
@@ -120,7 +127,7 @@ export function outboundListeners(ctx: ProxyContext): Obj[] {
     } else {
       filterChains.push({ filterChainMatch: {}, filters: [hcm] });
     }
-    listeners.push(listener(`0.0.0.0_${port}`, '0.0.0.0', port, 'OUTBOUND', { filterChains, ...rest }));
+    listeners.push(wildcardListener(ctx, `0.0.0.0_${port}`, port, 'OUTBOUND', { filterChains, ...rest }));
   }
   for (const service of ctx.services) {
     for (const port of service.ports) {
@@ -162,10 +169,11 @@ export function virtualInbound(ctx: ProxyContext): Obj {
       chains.push({ name: `0.0.0.0_${port}`, filterChainMatch: { destinationPort: port, transportProtocol: 'raw_buffer' }, filters: [tcpProxy(cluster, cluster)] });
     } else chains.push({ name: `0.0.0.0_${port}`, filterChainMatch: { destinationPort: port, transportProtocol: 'raw_buffer' }, filters: [tcpProxy(cluster, cluster)] });
   }
-  // Ports no service declares still reach the app, untouched.
+  // Ports no service declares still reach the app, untouched: per family, each from its own
+  // source (127.0.0.6, ::6), so capture lets it through to the app.
   chains.push({ name: 'virtualInbound', filterChainMatch: { prefixRanges: [{ addressPrefix: '0.0.0.0', prefixLen: 0 }] }, filters: [tcpProxy(InboundPassthroughClusterIpv4, InboundPassthroughClusterIpv4)] });
   chains.push({ name: 'virtualInbound', filterChainMatch: { prefixRanges: [{ addressPrefix: '::', prefixLen: 0 }] }, filters: [tcpProxy(InboundPassthroughClusterIpv6, InboundPassthroughClusterIpv6)] });
-  return listener(VirtualInbound, '0.0.0.0', VirtualInboundPort, 'INBOUND', {
+  return wildcardListener(ctx, VirtualInbound, VirtualInboundPort, 'INBOUND', {
     listenerFilters: [
       { name: 'envoy.filters.listener.original_dst', typedConfig: { '@type': TypeUrl.OriginalDst } },
       { name: 'envoy.filters.listener.tls_inspector', typedConfig: { '@type': TypeUrl.TlsInspector } },
