@@ -151,7 +151,11 @@ export class ListenerManager implements ListenerLookup {
     const [primary, ...additional] = listener.addresses;
     slot.server = await this.bindAddress(slot, primary!, inherited);
     // Workers are handed the primary socket only; the main process accepts on the additional ones.
-    if (this.inheritedSocket) return;
+    // Their ports still count for hand-off lookups in the worker (a port of 0 is not looked up).
+    if (this.inheritedSocket) {
+      for (const a of additional) a.boundPort = a.port;
+      return;
+    }
     slot.extraServers = [];
     for (const a of additional) slot.extraServers.push(await this.bindAddress(slot, a, undefined));
   }

@@ -5,7 +5,7 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { ConfigError, setOriginalDstLookup } from '../../src/proxy/index.js';
+import { ConfigError, decodeListener, setOriginalDstLookup } from '../../src/proxy/index.js';
 import type { ProxyServer } from '../../src/proxy/index.js';
 import { echoServer, exchange, httpGet, listenerPort, proxy, sa, stat, staticCluster, tcpProxyFilter, unusedPort } from './helpers.js';
 import type { TestServer } from './helpers.js';
@@ -70,6 +70,28 @@ describe('dual-stack listeners (additional_addresses)', () => {
     const dump = JSON.parse((await httpGet(admin, '/config_dump')).body) as { configs: Record<string, unknown>[] };
     const listener = (dump.configs[2]!['static_listeners'] as { listener: Record<string, unknown> }[])[0]!.listener;
     assert.deepEqual(listener['additional_addresses'], [{ address: { socket_address: { address: '::', port_value: port } } }]);
+  });
+
+  test('LDS: an update at the same addresses keeps both sockets and applies to both families; a new additional address is bound', async () => {
+    const a = await track(await echoServer('a'));
+    const b = await track(await echoServer('b'));
+    const port = await unusedPort();
+    const other = await unusedPort();
+    const p = await track(await proxy({ static_resources: { listeners: [], clusters: [staticCluster('a', [a.port]), staticCluster('b', [b.port])] } }));
+    const dyn = (cluster: string, additional: unknown[]) => decodeListener({ name: 'dyn', address: sa('127.0.0.1', port), additional_addresses: additional, filter_chains: [{ filters: [tcpProxyFilter(cluster)] }] });
+    await p.listenerManager.addOrUpdate(dyn('a', [{ address: sa('::1', port) }]), 'v1');
+    const socket = p.listenerManager.socketOf('dyn');
+    assert.equal(await exchange(port, '1', '::1'), 'a:1');
+    await p.listenerManager.addOrUpdate(dyn('b', [{ address: sa('::1', port) }]), 'v2');
+    assert.equal(p.listenerManager.socketOf('dyn'), socket);
+    assert.equal(await exchange(port, '2', '127.0.0.1'), 'b:2');
+    assert.equal(await exchange(port, '3', '::1'), 'b:3');
+    await p.listenerManager.addOrUpdate(dyn('b', [{ address: sa('::1', port) }, { address: sa('::1', other) }]), 'v3');
+    assert.equal(await exchange(other, '4', '::1'), 'b:4');
+    assert.equal(await exchange(port, '5', '::1'), 'b:5');
+    // Removal closes every address.
+    p.listenerManager.remove('dyn');
+    await assert.rejects(exchange(other, '6', '::1'), /ECONNREFUSED/);
   });
 
   test('an address that does not bind leaves nothing bound; a clash through an additional address is refused', async () => {
