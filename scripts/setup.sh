@@ -42,6 +42,13 @@ if [ ! -f "$addon" ] || [ native/outrigger_native.c -nt "$addon" ] || [ native/b
   (cd native && ../node_modules/.bin/node-gyp rebuild --nodedir="$nodedir" --loglevel=error >/dev/null)
 fi
 
-# 4. TypeScript to dist/ (incremental: a no-op when nothing changed).
+# 4. TypeScript to dist/ (incremental: a no-op when nothing changed). A source whose
+#    mtime moved but whose output did not change (a checkout, a touch) is not re-emitted;
+#    its output is marked current, so that checks of dist's freshness (the e2e tests')
+#    do not mistake it for a stale build.
 npx --no-install tsc -p tsconfig.json
+find src -name '*.ts' ! -name '*.d.ts' | while read -r ts; do
+  js="dist/${ts#src/}"; js="${js%.ts}.js"
+  if [ -f "$js" ] && [ "$ts" -nt "$js" ]; then touch "$js"; fi
+done
 log "ready: bin/outrigger $(node -e 'console.log(require("./package.json").version)')"
