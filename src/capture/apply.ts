@@ -71,6 +71,17 @@ export async function runCapture(config: CaptureConfig, options: CaptureRunOptio
   return options.nftables ? applyNft(config) : applyIptables(config, options.reconcile === true);
 }
 
+/**
+ * What the rules rely on besides themselves: TPROXY's policy routing, and ::6 on lo for
+ * IPv6 inbound passthrough. Returns the ip(8) commands that undo what was added.
+ */
+async function prepareNamespace(config: CaptureConfig): Promise<string[][]> {
+  return [
+    ...(config.interceptionMode === 'TPROXY' ? await ensureRouting({ mark: config.inboundTproxyMark, table: config.inboundTproxyRouteTable }, config.enableIpv6 ? ['-4', '-6'] : ['-4']) : []),
+    ...(config.enableIpv6 ? await ensureInboundPassthroughV6() : []),
+  ];
+}
+
 async function applyIptables(config: CaptureConfig, reconcile: boolean): Promise<CaptureOutcome> {
   const cmds = await detectIptables();
   log.info(`using ${cmds.restore} (${cmds.variant === 'default' ? 'system default' : `iptables-${cmds.variant}`})`);
@@ -97,10 +108,7 @@ async function applyIptables(config: CaptureConfig, reconcile: boolean): Promise
     if (s.script !== '') await runOrThrow(s.family.restore, ['--noflush', '--test'], s.script);
   }
 
-  const undoRouting = [
-    ...(config.interceptionMode === 'TPROXY' ? await ensureRouting({ mark: config.inboundTproxyMark, table: config.inboundTproxyRouteTable }, config.enableIpv6 ? ['-4', '-6'] : ['-4']) : []),
-    ...(config.enableIpv6 ? await ensureInboundPassthroughV6() : []),
-  ];
+  const undoSetup = await prepareNamespace(config);
 
   const committed: typeof scripts = [];
   try {
@@ -110,12 +118,12 @@ async function applyIptables(config: CaptureConfig, reconcile: boolean): Promise
       committed.push(s);
     }
   } catch (error) {
-    // Put back the families already changed, then the routing, so the failure leaves nothing behind.
+    // Put back the families already changed, then the routing and the ::6 address, so the failure leaves nothing behind.
     for (const s of committed.reverse()) {
       const restored = await run(s.family.restore, [], s.before);
       if (restored.code !== 0) log.error(`could not restore the previous ${s.family.name} rules: ${restored.stderr.trim()}`);
     }
-    for (const cmd of undoRouting.reverse()) await run('ip', cmd);
+    for (const cmd of undoSetup.reverse()) await run('ip', cmd);
     throw error;
   }
 
@@ -124,7 +132,7 @@ async function applyIptables(config: CaptureConfig, reconcile: boolean): Promise
     else if (s.plan.action === 'drift') log.info(`${s.family.name}: replaced rules that had drifted (${s.plan.differences.length} difference(s))`);
     else log.info(`${s.family.name}: applied ${s.family.rules.length} rules`);
   }
-  if (scripts.every((s) => s.plan.action === 'in-sync') && undoRouting.length === 0) return 'unchanged';
+  if (scripts.every((s) => s.plan.action === 'in-sync') && undoSetup.length === 0) return 'unchanged';
   return scripts.some((s) => s.plan.action === 'drift') ? 'reconciled' : 'applied';
 }
 
@@ -139,14 +147,11 @@ async function applyNft(config: CaptureConfig): Promise<CaptureOutcome> {
   }
   const script = renderNft(buildRuleSet(config), config.enableIpv6);
   await runOrThrow('nft', ['--check', '-f', '-'], script);
-  const undoRouting = [
-    ...(config.interceptionMode === 'TPROXY' ? await ensureRouting({ mark: config.inboundTproxyMark, table: config.inboundTproxyRouteTable }, config.enableIpv6 ? ['-4', '-6'] : ['-4']) : []),
-    ...(config.enableIpv6 ? await ensureInboundPassthroughV6() : []),
-  ];
+  const undoSetup = await prepareNamespace(config);
   try {
     await runOrThrow('nft', ['-f', '-'], script);
   } catch (error) {
-    for (const cmd of undoRouting.reverse()) await run('ip', cmd);
+    for (const cmd of undoSetup.reverse()) await run('ip', cmd);
     throw error;
   }
   log.info('nftables: tables rebuilt in one transaction');

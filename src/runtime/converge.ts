@@ -49,11 +49,17 @@ export function diffPlans(before: Pick<ClusterPlan, 'pods' | 'services'>, after:
 
 /** The addresses of a running plan, for re-planning with them kept. */
 export function keptAddresses(plan: Pick<ClusterPlan, 'pods' | 'services'> & { lastPodIP?: string }): { pods: Map<string, string>; services: Map<string, string>; lastPodIP?: string } {
-  const highest = plan.pods.map((p) => p.ip).sort((a, b) => ipToNumber(a) - ipToNumber(b)).at(-1);
-  const last = [plan.lastPodIP, highest].filter((ip): ip is string => ip !== undefined).sort((a, b) => ipToNumber(a) - ipToNumber(b)).at(-1);
+  const last = highestAddress([plan.lastPodIP, ...plan.pods.map((p) => p.ip)]);
   return {
     pods: new Map(plan.pods.map((p) => [podKey(p), p.ip])),
     services: new Map(plan.services.map((s) => [`${s.namespace}/${s.name}`, s.clusterIP])),
     ...(last !== undefined ? { lastPodIP: last } : {}),
   };
+}
+
+/** The highest of some IPv4 addresses (the last one an in-order allocator handed out). */
+export function highestAddress(ips: readonly (string | undefined)[]): string | undefined {
+  let best: string | undefined;
+  for (const ip of ips) if (ip !== undefined && (best === undefined || ipToNumber(ip) > ipToNumber(best))) best = ip;
+  return best;
 }

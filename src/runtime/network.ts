@@ -61,7 +61,10 @@ function dnsPod(pod: PlannedPod): PlannedPod & { hostname?: string; subdomain?: 
 
 export function writePodDns(plan: ClusterPlan, pod: PlannedPod, state: StateDir): void {
   const dir = path.join(ETC_NETNS, pod.netns);
-  if (!state.read().etcNetns.includes(dir)) state.update((r) => r.etcNetns.push(dir));
+  state.update((r) => {
+    // Rewritten when Services change (apply while running): recorded once.
+    if (!r.etcNetns.includes(dir)) r.etcNetns.push(dir);
+  });
   // Another cluster's teardown may remove an empty /etc/netns between our mkdir and write.
   for (let attempt = 0; ; attempt++) {
     try {

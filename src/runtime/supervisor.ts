@@ -20,7 +20,7 @@ import { planCluster, PlanError } from './plan.js';
 import type { ClusterPlan, PlannedPod, PlanOptions } from './plan.js';
 import type { SourcedObject } from './manifests.js';
 import { applyObjects, deleteObjects } from './desired.js';
-import { diffPlans, keptAddresses } from './converge.js';
+import { diffPlans, highestAddress, keptAddresses } from './converge.js';
 import { answerRequest, nextRequest } from './requests.js';
 import type { ClusterRequest, ClusterResult } from './requests.js';
 import { PodRunner } from './pod-runner.js';
@@ -256,7 +256,7 @@ async function build(options: ClusterOptions, state: StateDir, log: (m: string) 
     }
     objects = change.objects;
     plan = { ...next, pods: diff.pods };
-    lastPodIP = keptAddresses({ ...plan, lastPodIP }).lastPodIP;
+    lastPodIP = highestAddress([lastPodIP, ...plan.pods.map((p) => p.ip)]);
     state.writeObjects(objects);
     state.writePlan(plan);
     for (const pod of diff.create) await createPodNetwork(plan, pod, state);
