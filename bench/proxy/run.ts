@@ -29,28 +29,68 @@ import { render } from './report.js';
 import { ensureTools } from './tools.js';
 import { writeWrkScript } from './wrk.js';
 
-const { values: args } = parseArgs({
-  options: {
-    seconds: { type: 'string', default: '10' },
-    warmup: { type: 'string', default: '2' },
-    rate: { type: 'string', default: '1000' },
-    connections: { type: 'string', default: '16' },
-    'max-connections': { type: 'string' },
-    body: { type: 'string', default: '1024' },
-    setups: { type: 'string', default: 'direct,outrigger,haproxy' },
-    loads: { type: 'string', default: 'rate,max' },
-    'haproxy-threads': { type: 'string', default: '1' },
-    'cpu-prof': { type: 'string' },
-    'node-flags': { type: 'string', default: '' },
-    json: { type: 'boolean', default: false },
-  },
-});
-const seconds = Number(args.seconds);
-const warmup = Number(args.warmup);
-const rate = Number(args.rate);
-const connections = Number(args.connections);
-const maxConnections = Number(args['max-connections'] ?? args.connections);
-const body = Number(args.body);
+const USAGE = `usage: node --import tsx bench/proxy/run.ts [options]
+  --seconds N          measured seconds per phase (10)
+  --warmup N           warm-up seconds per phase (2)
+  --rate N             open-loop requests/s (1000)
+  --connections N      open-loop connections (16)
+  --max-connections N  wrk connections at max throughput (--connections)
+  --body N             request and response body bytes (1024)
+  --setups LIST        direct,outrigger,haproxy
+  --loads LIST         rate,max
+  --haproxy-threads N  HAProxy nbthread (1)
+  --cpu-prof DIR       write and summarise the Outrigger proxies' CPU profiles
+  --node-flags FLAGS   extra Node flags for the Outrigger proxies
+  --json               machine-readable results
+`;
+
+function parseOptions() {
+  try {
+    return parseArgs({
+      options: {
+        help: { type: 'boolean', short: 'h', default: false },
+        seconds: { type: 'string', default: '10' },
+        warmup: { type: 'string', default: '2' },
+        rate: { type: 'string', default: '1000' },
+        connections: { type: 'string', default: '16' },
+        'max-connections': { type: 'string' },
+        body: { type: 'string', default: '1024' },
+        setups: { type: 'string', default: 'direct,outrigger,haproxy' },
+        loads: { type: 'string', default: 'rate,max' },
+        'haproxy-threads': { type: 'string', default: '1' },
+        'cpu-prof': { type: 'string' },
+        'node-flags': { type: 'string', default: '' },
+        json: { type: 'boolean', default: false },
+      },
+    }).values;
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n${USAGE}`);
+    process.exit(2);
+  }
+}
+
+/** A positive number option, or a one-line error naming it. */
+function positive(name: string, text: string, integer = true): number {
+  const n = Number(text);
+  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
+    process.stderr.write(`--${name} must be a positive ${integer ? 'integer' : 'number'}, got "${text}"\n`);
+    process.exit(2);
+  }
+  return n;
+}
+
+const args = parseOptions();
+if (args.help) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
+const seconds = positive('seconds', args.seconds, false);
+const warmup = Number(args.warmup) === 0 ? 0 : positive('warmup', args.warmup, false);
+const rate = positive('rate', args.rate);
+const connections = positive('connections', args.connections);
+const maxConnections = positive('max-connections', args['max-connections'] ?? args.connections);
+const body = Number(args.body) === 0 ? 0 : positive('body', args.body);
+positive('haproxy-threads', args['haproxy-threads']);
 const setups = args.setups.split(',');
 const loads = args.loads.split(',');
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -114,7 +154,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  // One line for what went wrong; the stack only when asked for.
+  process.stderr.write(`${error instanceof Error ? (process.env['OUTRIGGER_DEBUG'] ? (error.stack ?? error.message) : error.message) : String(error)}\n`);
   killAll();
   process.exit(1);
 });
